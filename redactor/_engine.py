@@ -1,0 +1,255 @@
+"""The redaction engine: one linear-time RE2 scan over a buffer, validation on candidates only.
+
+All rules are joined into a single RE2 alternation, so a block of log lines costs one pass
+whatever the number of rules. Work happens on bytes: invalid UTF-8, NUL bytes, tabs and CRLF
+outside a redacted span come out exactly as they went in.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import re2
+
+from ._config import Config, RuleSettings, load_config
+from ._replace import Replacer
+from ._rules import Rule, RuleSet, load_rules, pack_paths
+from ._scanner import Candidate, CompiledRule, Scanner
+from ._schema import ConfigError
+from ._validators import make_validator
+
+if TYPE_CHECKING:
+    from ._presidio import ExtraAnalyzer
+
+# A candidate of another rule that starts inside a rejected one is looked for this far past it.
+_FALLBACK_REACH = 4096
+_JSON_BEFORE = frozenset(b":[,")
+_JSON_AFTER = frozenset(b",}]")
+_BLANKS = b" \t\r\n"
+_NUMBER_CHARS = frozenset(b"0123456789 +-%")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A secret found in a buffer: its span, the rule that found it and its entity."""
+
+    start: int
+    end: int
+    rule: str
+    entity: str
+    keep: int = 0
+
+
+class RedactionStats:
+    """Counts of what was redacted and withheld; safe to update from many threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_entity: Counter[str] = Counter()
+        self.withheld_lines = 0
+        self.withheld_bytes = 0
+
+    def count(self, findings: list[Finding]) -> None:
+        """Add the findings of one redaction."""
+        with self._lock:
+            self.by_entity.update(finding.entity for finding in findings)
+
+    def withhold(self, size: int) -> None:
+        """Record one line (or chunk) that could not be redacted and was withheld."""
+        with self._lock:
+            self.withheld_lines += 1
+            self.withheld_bytes += size
+
+
+class Redactor:
+    """Redacts card numbers, Stripe secrets and email addresses from text or bytes.
+
+    `Redactor()` uses the bundled configuration; `Redactor.from_config(path)` reads a file.
+    A Redactor does not change after construction and may be shared between threads.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config if config is not None else load_config()
+        settings = self.config.redact
+        rule_set = load_rules(pack_paths(settings.packs, self.config.base_dir))
+        self.rules = _enabled(rule_set, settings.rules)
+        self._compiled = [self._compile(rule, rule_set) for rule in self.rules]
+        self._replacers = {c.rule.id: c.replacer for c in self._compiled}
+        self._scanner = Scanner(self._compiled)
+        self._prefilter = re2.compile(self._scanner.pattern)
+        self._fallbacks = {c.rule.id: self._fallback_scanner(c) for c in self._compiled}
+        self.stats = RedactionStats()
+        self._extra = _extra_analyzer(self.config)
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None) -> Redactor:
+        """Build a Redactor from a config file (the bundled default when `path` is None)."""
+        return cls(load_config(path))
+
+    def _compile(self, rule: Rule, rule_set: RuleSet) -> CompiledRule:
+        overrides = self.config.redact.rules.get(rule.id, RuleSettings())
+        validator = make_validator(rule.validator, rule_set.issuers)
+        return CompiledRule(rule, validator, Replacer(rule, self.config.redact, overrides))
+
+    def _fallback_scanner(self, compiled: CompiledRule) -> Scanner | None:
+        others = [c for c in self._compiled if c is not compiled]
+        return Scanner(others) if others else None
+
+    def redact(self, text: str) -> str:
+        """Return `text` with every secret replaced."""
+        if self._extra is None and self._prefilter.search(text) is None:
+            return text
+        data = text.encode("utf-8", "surrogatepass")
+        return self.redact_bytes(data).decode("utf-8", "surrogatepass")
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        """Return `data` with every secret replaced; a line that fails is withheld, not passed."""
+        try:
+            return self._redact(data)
+        except Exception as error:  # fail closed: never hand back what could not be checked
+            report_failure("redaction failed; withholding the lines that fail", error)
+            return self._redact_by_line(data)
+
+    def find(self, data: bytes | str) -> list[Finding]:
+        """Return the secrets in `data`: byte offsets for bytes, character offsets for str."""
+        if isinstance(data, bytes):
+            return self._find(data)
+        raw = data.encode("utf-8", "surrogatepass")
+        return [_to_characters(raw, finding) for finding in self._find(raw)]
+
+    def withheld(self, size: int) -> bytes:
+        """The marker written instead of `size` bytes that could not be redacted."""
+        return self.config.redact.withheld_marker.format(bytes=size).encode()
+
+    def _redact(self, data: bytes) -> bytes:
+        findings = self._find(data)
+        if not findings:
+            return data
+        self.stats.count(findings)
+        return self._apply(data, findings)
+
+    def _redact_by_line(self, data: bytes) -> bytes:
+        out = []
+        for line in data.splitlines(keepends=True):
+            body = line.rstrip(b"\r\n")
+            try:
+                out.append(self._redact(body) + line[len(body) :])
+            except Exception as error:
+                report_failure("line withheld", error)
+                self.stats.withhold(len(body))
+                out.append(self.withheld(len(body)) + line[len(body) :])
+        return b"".join(out)
+
+    def _find(self, data: bytes) -> list[Finding]:
+        findings: list[Finding] = []
+        for candidate in self._scanner.candidates(data):
+            confirmed = _confirm(candidate, data) or self._fallback(candidate, data)
+            findings += confirmed
+        if self._extra is not None:
+            findings += self._extra.find(data)
+        return _merge(findings)
+
+    def _fallback(self, rejected: Candidate, data: bytes) -> list[Finding]:
+        """Another rule's candidate may start inside one that its own rule rejected."""
+        scanner = self._fallbacks[rejected.compiled.rule.id]
+        if scanner is None:
+            return []
+        reach = min(len(data), rejected.end + _FALLBACK_REACH)
+        candidate = scanner.first(data, rejected.start, reach)
+        if candidate is None or candidate.start >= rejected.end:
+            return []
+        return _confirm(candidate, data)
+
+    def _apply(self, data: bytes, findings: list[Finding]) -> bytes:
+        parts: list[bytes] = []
+        position = 0
+        for finding in findings:
+            replacement = self._replacement(data[finding.start : finding.end], finding)
+            if _is_bare_json_number(data, finding.start, finding.end):
+                replacement = b'"' + replacement + b'"'
+            parts += [data[position : finding.start], replacement]
+            position = finding.end
+        parts.append(data[position:])
+        return b"".join(parts)
+
+    def _replacement(self, secret: bytes, finding: Finding) -> bytes:
+        replacer = self._replacers.get(finding.rule)
+        if replacer is None:  # found by an added presidio recognizer
+            return self.config.redact.placeholder.format(entity=finding.entity).encode()
+        return replacer.replace(secret, finding.keep)
+
+
+def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
+    rule = candidate.compiled.rule
+    return [
+        Finding(start, end, rule.id, rule.entity, max(0, candidate.keep_end - start))
+        for start, end in candidate.validated(data)
+    ]
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """Sort and join overlapping findings, so that no byte of either survives."""
+    if len(findings) < 2:
+        return findings
+    findings.sort(key=lambda finding: (finding.start, -finding.end))
+    merged = [findings[0]]
+    for finding in findings[1:]:
+        last = merged[-1]
+        if finding.start < last.end:
+            if finding.end > last.end:
+                merged[-1] = Finding(last.start, finding.end, last.rule, last.entity, 0)
+        else:
+            merged.append(finding)
+    return merged
+
+
+def _is_bare_json_number(data: bytes, start: int, end: int) -> bool:
+    """True when a number stands unquoted as a JSON value, so a text replacement needs quotes."""
+    if not all(char in _NUMBER_CHARS for char in data[start:end]):
+        return False
+    before = data[:start].rstrip(_BLANKS)[-1:]
+    after = data[end:].lstrip(_BLANKS)[:1]
+    return bool(before) and before[0] in _JSON_BEFORE and (not after or after[0] in _JSON_AFTER)
+
+
+def _enabled(rule_set: RuleSet, overrides: dict[str, RuleSettings]) -> list[Rule]:
+    for rule_id in overrides:
+        if rule_set.get(rule_id) is None:
+            known = ", ".join(rule.id for rule in rule_set.rules)
+            raise ConfigError("config", f"redact.rules.{rule_id}", f"no such rule ({known})")
+    chosen = []
+    for rule in rule_set.rules:
+        enabled = overrides.get(rule.id, RuleSettings()).enabled
+        if rule.enabled if enabled is None else enabled:
+            chosen.append(rule)
+    # Card candidates go last: at one position RE2 prefers the earlier alternative, and an
+    # email address whose local part starts with digits must win over the digits inside it.
+    return sorted(chosen, key=lambda rule: rule.validator == "pan")
+
+
+def _to_characters(raw: bytes, finding: Finding) -> Finding:
+    start = len(raw[: finding.start].decode("utf-8", "surrogatepass"))
+    end = start + len(raw[finding.start : finding.end].decode("utf-8", "surrogatepass"))
+    return Finding(start, end, finding.rule, finding.entity, finding.keep)
+
+
+def _extra_analyzer(config: Config) -> ExtraAnalyzer | None:
+    if not (config.presidio.recognizers or config.presidio.nlp_model):
+        return None
+    from ._presidio import ExtraAnalyzer  # imported only when configured: it loads spaCy
+
+    return ExtraAnalyzer(config.presidio)
+
+
+def report_failure(what: str, error: BaseException) -> None:
+    """Tell the operator on stderr; never through logging, which may be what we protect."""
+    kind = type(error).__name__
+    where = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+    place = f" at {where[0].filename}:{where[0].lineno}" if where else ""
+    sys.stderr.write(f"redactor: {what}: {kind}{place}\n")

@@ -1,0 +1,71 @@
+"""Streaming redaction with bounded memory, for files, pipes and the tailer.
+
+Complete lines are redacted in large blocks (one scan per block). A line longer than the block
+is cut into chunks that overlap, so a secret straddling a cut is still seen whole; output is
+only released up to a point no later match can reach back before.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._engine import Redactor
+
+BLOCK = 1 << 20
+# Longer than any secret a rule can match in practice (a 255-character key, an address of
+# 254 characters URL-encoded), so a secret that starts before a cut ends inside the overlap.
+OVERLAP = 8 << 10
+
+
+class StreamRedactor:
+    """Feed raw bytes in, get redacted bytes out; `pending` bytes are held for context."""
+
+    def __init__(self, redactor: Redactor, block: int = BLOCK, overlap: int = OVERLAP) -> None:
+        self._redactor = redactor
+        self._block = block
+        self._overlap = overlap
+        self._buffer = bytearray()
+
+    @property
+    def pending(self) -> int:
+        """Bytes fed but not yet returned (an unfinished line, or a long line's overlap)."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> bytes:
+        """Take more input; return the redacted output that is now final."""
+        self._buffer += data
+        out = []
+        cut = self._buffer.rfind(b"\n") + 1
+        if cut:
+            out.append(self._redactor.redact_bytes(bytes(self._buffer[:cut])))
+            del self._buffer[:cut]
+        while len(self._buffer) >= self._block + self._overlap:
+            out.append(self._release_long_line())
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        """Return the redacted rest, complete line or not (end of input)."""
+        rest = bytes(self._buffer)
+        self._buffer.clear()
+        return self._redactor.redact_bytes(rest) if rest else b""
+
+    def _release_long_line(self) -> bytes:
+        window = bytes(self._buffer[: self._block + self._overlap])
+        try:
+            cut = self._safe_cut(window)
+            out = self._redactor.redact_bytes(window[:cut])
+        except Exception:  # fail closed on the chunk
+            cut = self._block
+            self._redactor.stats.withhold(cut)
+            out = self._redactor.withheld(cut)
+        del self._buffer[:cut]
+        return out
+
+    def _safe_cut(self, window: bytes) -> int:
+        """A cut at or after the block size that splits no secret found in the window."""
+        cut = self._block
+        for finding in self._redactor.find(window):
+            if finding.start < cut < finding.end:
+                cut = finding.end
+        return cut

@@ -1,0 +1,1 @@
+"""Stripe error classification, aggregation, alert rules and notification delivery."""

@@ -1,0 +1,1 @@
+"""In-app protection: the loguru sink and the stdlib logging filter."""

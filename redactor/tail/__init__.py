@@ -1,0 +1,1 @@
+"""The host-side tailer: follows log files and writes redacted copies."""
