@@ -106,8 +106,7 @@ def _redact(args: argparse.Namespace) -> int:
     return 0
 
 
-def _redact_stream(redactor: Redactor, source: BinaryIO, out: BinaryIO,
-                   progress: Progress) -> None:
+def _redact_stream(redactor: Redactor, source: BinaryIO, out: BinaryIO, progress: Progress) -> None:
     stream = StreamRedactor(redactor)
     while chunk := source.read(BLOCK):
         out.write(stream.feed(chunk))

@@ -11,9 +11,8 @@ import sys
 import threading
 import traceback
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import re2
 
@@ -35,8 +34,7 @@ _BLANKS = b" \t\r\n"
 _NUMBER_CHARS = frozenset(b"0123456789 +-%")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A secret found in a buffer: its span, the rule that found it and its entity."""
 
     start: int
@@ -77,8 +75,9 @@ class Redactor:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config if config is not None else load_config()
         settings = self.config.redact
-        rule_set = load_rules(pack_paths(settings.packs, self.config.base_dir))
-        self.rules = _enabled(rule_set, settings.rules)
+        source = str(self.config.source or "<defaults>")
+        rule_set = load_rules(pack_paths(settings.packs, self.config.base_dir, source))
+        self.rules = _enabled(rule_set, settings.rules, source)
         self._compiled = [self._compile(rule, rule_set) for rule in self.rules]
         self._replacers = {c.rule.id: c.replacer for c in self._compiled}
         self._scanner = Scanner(self._compiled)
@@ -186,10 +185,11 @@ class Redactor:
 
 
 def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
-    rule = candidate.compiled.rule
+    compiled, start, end, keep_end = candidate
+    rule = compiled.rule
     return [
-        Finding(start, end, rule.id, rule.entity, max(0, candidate.keep_end - start))
-        for start, end in candidate.validated(data)
+        Finding(begin, finish, rule.id, rule.entity, max(0, keep_end - begin))
+        for begin, finish in compiled.validator(data, start, end)
     ]
 
 
@@ -211,18 +211,20 @@ def _merge(findings: list[Finding]) -> list[Finding]:
 
 def _is_bare_json_number(data: bytes, start: int, end: int) -> bool:
     """True when a number stands unquoted as a JSON value, so a text replacement needs quotes."""
+    before = data[max(0, start - 64) : start].rstrip(_BLANKS)[-1:]
+    if not before or before[0] not in _JSON_BEFORE:
+        return False
     if not all(char in _NUMBER_CHARS for char in data[start:end]):
         return False
-    before = data[:start].rstrip(_BLANKS)[-1:]
-    after = data[end:].lstrip(_BLANKS)[:1]
-    return bool(before) and before[0] in _JSON_BEFORE and (not after or after[0] in _JSON_AFTER)
+    after = data[end : end + 64].lstrip(_BLANKS)[:1]
+    return not after or after[0] in _JSON_AFTER
 
 
-def _enabled(rule_set: RuleSet, overrides: dict[str, RuleSettings]) -> list[Rule]:
+def _enabled(rule_set: RuleSet, overrides: dict[str, RuleSettings], source: str) -> list[Rule]:
     for rule_id in overrides:
         if rule_set.get(rule_id) is None:
             known = ", ".join(rule.id for rule in rule_set.rules)
-            raise ConfigError("config", f"redact.rules.{rule_id}", f"no such rule ({known})")
+            raise ConfigError(source, f"redact.rules.{rule_id}", f"no such rule ({known})")
     chosen = []
     for rule in rule_set.rules:
         enabled = overrides.get(rule.id, RuleSettings()).enabled

@@ -89,6 +89,9 @@ def _hmac_key(settings: RedactSettings) -> bytes:
     name = settings.hmac.key_env
     key = os.environ.get(name, "")
     if len(key) < 16:
-        raise ConfigError("environment", name,
-                          "mode \"hmac\" needs a key of at least 16 characters in this variable")
+        raise ConfigError(
+            "environment",
+            name,
+            'mode "hmac" needs a key of at least 16 characters in this variable',
+        )
     return key.encode()

@@ -65,7 +65,7 @@ class RuleSet:
         return next((rule for rule in self.rules if rule.id == rule_id), None)
 
 
-def pack_paths(patterns: list[str], base: Path) -> list[Path]:
+def pack_paths(patterns: list[str], base: Path, source: str) -> list[Path]:
     """Expand the configured pack globs; with none configured, the bundled packs."""
     if not patterns:
         return sorted(bundled_rules_dir().glob("*.toml"))
@@ -74,7 +74,7 @@ def pack_paths(patterns: list[str], base: Path) -> list[Path]:
         full = pattern if Path(pattern).is_absolute() else str(base / pattern)
         matches = sorted(glob.glob(full))
         if not matches:
-            raise ConfigError("config", "redact.packs", f"no rule pack matches {pattern!r}")
+            raise ConfigError(source, "redact.packs", f"no rule pack matches {pattern!r}")
         paths += [Path(match) for match in matches]
     return paths
 
@@ -113,16 +113,20 @@ def check_rule(rule: Rule, source: str, key: str) -> None:
     """Fail with a ConfigError unless the rule's pattern compiles and its validator exists."""
     if rule.validator not in VALIDATORS:
         known = ", ".join(VALIDATORS)
-        raise ConfigError(source, f"{key}.validator",
-                          f"unknown validator {rule.validator!r} (known: {known})")
+        raise ConfigError(
+            source, f"{key}.validator", f"unknown validator {rule.validator!r} (known: {known})"
+        )
     try:
         compiled = re2.compile(rule.pattern.encode("utf-8"), latin1_options())
     except re2.error as error:
         raise ConfigError(source, f"{key}.pattern", f"does not compile: {error}") from None
     names = {name.decode() for name in compiled.groupindex}
     if names - _GROUPS:
-        raise ConfigError(source, f"{key}.pattern",
-                          f"only the named groups {sorted(_GROUPS)} are allowed, got {sorted(names)}")
+        raise ConfigError(
+            source,
+            f"{key}.pattern",
+            f"only the named groups {sorted(_GROUPS)} are allowed, got {sorted(names)}",
+        )
     if rule.mask == "keep" and "keep" not in names:
         raise ConfigError(source, f"{key}.mask", 'mask "keep" needs a (?P<keep>...) group')
 
@@ -132,8 +136,11 @@ def _check_issuer(issuer: Issuer, source: str, key: str) -> None:
         low, _, high = prefix.partition("-")
         high = high or low
         if not (low.isdigit() and high.isdigit() and len(low) == len(high) and low <= high):
-            raise ConfigError(source, f"{key}.prefixes",
-                              f"expected digits or a range of equal-width digits, got {prefix!r}")
+            raise ConfigError(
+                source,
+                f"{key}.prefixes",
+                f"expected digits or a range of equal-width digits, got {prefix!r}",
+            )
     if not issuer.lengths or any(not 12 <= n <= 19 for n in issuer.lengths):
         raise ConfigError(source, f"{key}.lengths", "expected PAN lengths from 12 to 19")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import re2
 
 from ._replace import Replacer
 from ._rules import Rule, latin1_options
-from ._validators import Span, Validator
+from ._validators import Validator
 
 
 @dataclass(frozen=True)
@@ -22,18 +22,13 @@ class CompiledRule:
     replacer: Replacer
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A pattern match: the rule, the span to validate and where a mask's kept prefix ends."""
 
     compiled: CompiledRule
     start: int
     end: int
     keep_end: int
-
-    def validated(self, data: bytes) -> list[Span]:
-        """The spans the rule's validator confirms as secrets."""
-        return self.compiled.validator(data, self.start, self.end)
 
 
 class Scanner:
@@ -48,10 +43,12 @@ class Scanner:
             parts.append(f"(?P<r{index}>{pattern})")
         self.pattern = "|".join(parts)
         self._regex = re2.compile(self.pattern.encode(), latin1_options())
+        self._count = self._regex.groups + 1
         groups = {name.decode(): number for name, number in self._regex.groupindex.items()}
         self._rules = list(rules)
+        # Per rule: its outer group, the group holding the value, the group a mask keeps.
         self._groups = [
-            (groups.get(f"r{i}v", groups[f"r{i}"]), groups.get(f"r{i}k", 0))
+            (groups[f"r{i}"], groups.get(f"r{i}v", groups[f"r{i}"]), groups.get(f"r{i}k", 0))
             for i in range(len(rules))
         ]
 
@@ -66,8 +63,12 @@ class Scanner:
         return None if match is None else self._candidate(match)
 
     def _candidate(self, match: Any) -> Candidate:
-        index = int(match.lastgroup[1:])
-        value_group, keep_group = self._groups[index]
-        start, end = match.span(value_group)
-        keep_end = match.end(keep_group) if keep_group else start
-        return Candidate(self._rules[index], start, end, keep_end)
+        # The wrapper's public accessors re-validate the group number on every call; on the hot
+        # path read its span table directly when it has one.
+        spans = getattr(match, "_spans", None) or [match.span(i) for i in range(self._count)]
+        for index, (outer, value, keep) in enumerate(self._groups):
+            if spans[outer][0] >= 0:
+                start, end = spans[value]
+                keep_end = spans[keep][1] if keep else start
+                return Candidate(self._rules[index], start, end, keep_end)
+        raise AssertionError("a match of the union matched no rule")

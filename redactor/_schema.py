@@ -82,11 +82,17 @@ def _convert_scalar(hint: Any, value: Any, source: str, key: str) -> Any:
     if hint is bool:
         _expect(isinstance(value, bool), "true or false", value, source, key)
     elif hint is int:
-        _expect(isinstance(value, int) and not isinstance(value, bool), "an integer", value,
-                source, key)
+        _expect(
+            isinstance(value, int) and not isinstance(value, bool), "an integer", value, source, key
+        )
     elif hint is float:
-        _expect(isinstance(value, int | float) and not isinstance(value, bool), "a number",
-                value, source, key)
+        _expect(
+            isinstance(value, int | float) and not isinstance(value, bool),
+            "a number",
+            value,
+            source,
+            key,
+        )
         value = float(value)
     elif hint is str:
         _expect(isinstance(value, str), "a string", value, source, key)
@@ -99,8 +105,14 @@ def _expect(ok: bool, wanted: str, value: Any, source: str, key: str) -> None:
 
 
 def _describe(value: Any) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "a list", dict: "a table"}
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
     return f"{names.get(type(value), type(value).__name__)} ({value!r})"
 
 

@@ -14,7 +14,8 @@ from ._rules import Issuer
 Span = tuple[int, int]
 Validator = Callable[[bytes, int, int], list[Span]]
 
-_DIGIT_RUN = re.compile(rb"[0-9]+")
+# Digit groups of a candidate; "%20" is a separator, not the digits 2 and 0.
+_GROUP_OR_SPACE = re.compile(rb"%20|[0-9]+")
 _WORDISH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
 _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
@@ -72,7 +73,8 @@ class PanValidator:
         if end - start <= 19 and buf[start:end].isdigit():
             ok = self.is_pan(buf[start:end]) and _free_standing(buf, start, end)
             return [(start, end)] if ok else []
-        groups = [m.span() for m in _DIGIT_RUN.finditer(buf, start, end)]
+        tokens = _GROUP_OR_SPACE.finditer(buf, start, end)
+        groups = [m.span() for m in tokens if m.group() != b"%20"]
         return self._windows(buf, groups)
 
     def _windows(self, buf: bytes, groups: list[Span]) -> list[Span]:
@@ -125,7 +127,7 @@ def _left_clear(buf: bytes, start: int) -> bool:
 
 
 def _after_escape(buf: bytes, start: int) -> bool:
-    """True after %XX (URL encoding) or a backslash escape such as \\n in a repr."""
+    """True after %XX (URL encoding) or a backslash escape (a newline written as two chars)."""
     if start >= 3 and buf[start - 3] == 0x25 and buf[start - 2] in _HEX and buf[start - 1] in _HEX:
         return True
     return start >= 2 and buf[start - 2] == 0x5C
@@ -146,12 +148,13 @@ def _right_clear(buf: bytes, end: int) -> bool:
 
 
 _LOCAL_EDGE = frozenset(b"'.")
+_STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
 
 
 def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
     """Trim quotes and non-address %-escapes off the local part; require a real-looking TLD."""
     at, separator = _separator(buf, start, end)
-    domain = buf[at + separator:end]
+    domain = buf[at + separator : end]
     top_level = domain.rsplit(b".", 1)[-1]
     if len(top_level) < 2 or not top_level.isalpha():
         return []
@@ -172,21 +175,27 @@ def _separator(buf: bytes, start: int, end: int) -> tuple[int, int]:
 
 
 def _trim_local(buf: bytes, start: int, at: int) -> int:
-    while start < at:
-        if buf[start] in _LOCAL_EDGE:
-            start += 1
-        elif buf[start] == 0x25 and at - start >= 3 and not _escaped_alnum(buf[start:start + 3]):
-            start += 3
-        else:
+    """Skip to after the last %-escape that cannot be part of an address (%3D, %22, %26...)."""
+    escape = buf.rfind(b"%", start, at)
+    while escape >= 0:
+        if not _escaped_local_char(buf[escape : escape + 3]):
+            start = escape + 3
             break
+        escape = buf.rfind(b"%", start, escape)
+    quote = buf.find(b"'", start, at)
+    if 0 < quote - start <= 2 and buf[start:quote].lower() in _STRING_PREFIXES:
+        start = quote  # b'jane@example.com' is a bytes repr, not an address starting "b'"
+    while start < at and buf[start] in _LOCAL_EDGE:
+        start += 1
     return start
 
 
-def _escaped_alnum(escape: bytes) -> bool:
+def _escaped_local_char(escape: bytes) -> bool:
     try:
-        return chr(int(escape[1:], 16)).isalnum()
+        char = chr(int(escape[1:], 16))
     except ValueError:
         return False
+    return char.isalnum() or char in "+._-'"
 
 
 def whole_candidate(buf: bytes, start: int, end: int) -> list[Span]:

@@ -1,0 +1,87 @@
+"""`redactor redact`: stdin to stdout, files, gzip, -o, exact bytes, fail closed."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+RAW = (
+    b"2026-12-04 10:00:00,123 card=4242424242424242\r\n"
+    b"\ttab\x00nul \xe1\xff invalid utf-8 jane@example.com\n"
+    b"key sk_live_4eC39HqLyjWDarjtT1zdp7dc and no newline at the end"
+)
+REDACTED = (
+    b"2026-12-04 10:00:00,123 card=<CREDIT_CARD>\r\n"
+    b"\ttab\x00nul \xe1\xff invalid utf-8 <EMAIL_ADDRESS>\n"
+    b"key <STRIPE_SECRET_KEY> and no newline at the end"
+)
+REDACTOR = [sys.executable, "-m", "redactor"]
+
+
+def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([*REDACTOR, *args], input=stdin, capture_output=True, timeout=60)
+
+
+def test_stdin_to_stdout_keeps_every_other_byte() -> None:
+    result = run("redact", stdin=RAW)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == REDACTED
+
+
+def test_files_are_concatenated_and_gzip_is_read_transparently(tmp_path: Path) -> None:
+    plain = tmp_path / "a.log"
+    plain.write_bytes(RAW + b"\n")
+    packed = tmp_path / "b.log.gz"
+    packed.write_bytes(gzip.compress(RAW))
+
+    result = run("redact", str(plain), str(packed))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == REDACTED + b"\n" + REDACTED
+
+
+def test_output_file_is_private(tmp_path: Path) -> None:
+    source = tmp_path / "in.log"
+    source.write_bytes(RAW)
+    target = tmp_path / "out.log"
+
+    result = run("redact", str(source), "-o", str(target))
+
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == REDACTED
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("redactor")
+
+    result = subprocess.run([str(script), "redact"], input=RAW, capture_output=True, timeout=60)
+
+    assert result.stdout == REDACTED
+
+
+def test_large_input_streams_in_bounded_memory(tmp_path: Path) -> None:
+    line = b"2026-12-04 INFO charge ch_3Nq8ZrT3vKp0LmWx card=4242424242424242 amount=2000\n"
+    source = tmp_path / "big.log"
+    with source.open("wb") as handle:
+        for _ in range(40):
+            handle.write(line * 20_000)
+    code = (
+        "import resource, subprocess, sys\n"
+        f"subprocess.run({[*REDACTOR, 'redact', str(source), '-o', os.devnull]!r}, check=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+
+    peak_kib = int(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+    )
+
+    assert source.stat().st_size > 60_000_000
+    assert peak_kib < 100 * 1024

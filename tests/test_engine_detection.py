@@ -1,0 +1,126 @@
+"""What the default rules detect, and what they leave alone: input -> expected output."""
+
+from __future__ import annotations
+
+import pytest
+
+import redactor
+
+CARD = "<CREDIT_CARD>"
+KEY = "<STRIPE_SECRET_KEY>"
+EMAIL = "<EMAIL_ADDRESS>"
+LONG_KEY = "sk_live_" + "51Nq8ZrT3vKp0LmWx7YbC2dE4fG6hJ9kQ1sU5wA8zR3tV7yB0nM2cX4pL6oI9uY1tR5eW3" * 3
+
+REDACTED = [
+    # Card numbers: issuer ranges, lengths, groupings, contexts.
+    ("visa 4242424242424242", f"visa {CARD}"),
+    ("visa-13 4222222222222", f"visa-13 {CARD}"),
+    ("visa-19 4000000000000000006", f"visa-19 {CARD}"),
+    ("mc 5555555555554444 mc2 2223003122003222", f"mc {CARD} mc2 {CARD}"),
+    ("mc2 edge 2720990000000007", f"mc2 edge {CARD}"),
+    ("amex 378282246310005 grouped 3782 822463 10005", f"amex {CARD} grouped {CARD}"),
+    ("diners 3056 930902 5904", f"diners {CARD}"),
+    ("discover 6011111111111117 jcb 3566002020360505", f"discover {CARD} jcb {CARD}"),
+    (
+        "unionpay 6200000000000005 unionpay-19 6205500000000000004",
+        f"unionpay {CARD} unionpay-19 {CARD}",
+    ),
+    ("maestro 6759649826438453", f"maestro {CARD}"),
+    ("dashed 4242-4242-4242-4242.", f"dashed {CARD}."),
+    ("form-encoded 4242+4242+4242+4242&x=1", f"form-encoded {CARD}&x=1"),
+    ("url-encoded 4242%204242%204242%204242", f"url-encoded {CARD}"),
+    ("card[number]=4000000000000069&", f"card[number]={CARD}&"),
+    ("card%5Bnumber%5D%3D4000000000000069", f"card%5Bnumber%5D%3D{CARD}"),
+    ('{"number": "4242424242424242"}', f'{{"number": "{CARD}"}}'),
+    ('{"number":4242424242424242}', f'{{"number":"{CARD}"}}'),
+    ("[4242424242424242, 1]", f'["{CARD}", 1]'),
+    ("{'number': '5555555555554444', 'exp': 12}", f"{{'number': '{CARD}', 'exp': 12}}"),
+    ("    card = '4242424242424242'", f"    card = '{CARD}'"),
+    ("    │        └ '4242424242424242'", f"    │        └ '{CARD}'"),
+    ("repr 'n\\n4242424242424242'", f"repr 'n\\n{CARD}'"),
+    ("ts 1748503543012 4242424242424242 2000", f"ts 1748503543012 {CARD} 2000"),
+    ("4242 4242 4242 4242 2000", f"{CARD} 2000"),
+    # Stripe secrets, any length and context.
+    ("key=sk_live_4eC39HqLyjWDarjtT1zdp7dc", f"key={KEY}"),
+    ("Authorization: Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc", f"Authorization: Bearer {KEY}"),
+    (f"key={LONG_KEY} x", f"key={KEY} x"),
+    ("restricted rk_live_51Nq8ZrT3vKp0LmWxAbc", f"restricted {KEY}"),
+    ("https://sk_live_4eC39HqLyjWDarjt:@api.stripe.com/v1", f"https://{KEY}:@api.stripe.com/v1"),
+    ("api_key='sk_live_51Nq8ZrT3vKp0L...'", f"api_key='{KEY}'"),
+    (
+        "Invalid API Key provided: sk_test_********************Aso0",
+        f"Invalid API Key provided: {KEY}",
+    ),
+    ("whsec_8rZ2kLq9VbN3xT5mP7cW1dF4gH6jK0sA!", "<STRIPE_WEBHOOK_SECRET>!"),
+    (
+        '"client_secret": "pi_3Nq8ZrT3vKp0LmWx1a2b3c4d_secret_9f8e7d6c5b4a"',
+        '"client_secret": "<STRIPE_CLIENT_SECRET>"',
+    ),
+    ("seti_1Nq8ZrT3vKp0LmWx_secret_Oabc123 ok", "<STRIPE_CLIENT_SECRET> ok"),
+    # Email addresses.
+    ("user=jane.doe@example.com", f"user={EMAIL}"),
+    ("to Jane+VIP@Mail.Example.CO.UK.", f"to {EMAIL}."),
+    ("o'brien@example.ie wrote", f"{EMAIL} wrote"),
+    ("'jane@example.com'", f"'{EMAIL}'"),
+    ("[b'jane@example.com', u'li@example.org']", f"[b'{EMAIL}', u'{EMAIL}']"),
+    ("From: Jane <jane@example.com>", f"From: Jane <{EMAIL}>"),
+    ("mailto:jane@example.com", f"mailto:{EMAIL}"),
+    ("receipt_email=jane%2Bvip%40example.com&", f"receipt_email={EMAIL}&"),
+    ("email%3Djane%40example.com", f"email%3D{EMAIL}"),
+    ("%22jane%40example.com%22", f"%22{EMAIL}%22"),
+    ("1748503543012345@example.com", EMAIL),
+    # Card security codes in Stripe-style bodies.
+    ("card[cvc]=314&", "card[cvc]=<CARD_CVC>&"),
+    ("card%5Bcvc%5D=314", "card%5Bcvc%5D=<CARD_CVC>"),
+    ('"cvc": "314"', '"cvc": "<CARD_CVC>"'),
+    ('{"cvc":314}', '{"cvc":"<CARD_CVC>"}'),
+    ("'cvv': '1234'", "'cvv': '<CARD_CVC>'"),
+]
+
+KEPT = [
+    "ts=1748503543012 epoch ms",
+    "ts=1748503543012345 epoch µs",
+    "created=1733306400",
+    "session=5f0c2a9e-7d41-4c3b-8123-456789012345",
+    "migration 20231204153012_add_payments",
+    "amount=2000 currency=usd amount_decimal=2000.00",
+    "order=4111111111111112 fails Luhn",
+    "order 100000000005",
+    "phone +1 415 555 2671 and +44 20 7946 0958",
+    "ip 192.168.100.200 port 4242",
+    "ch_3Nq8ZrT3vKp0LmWx1a2b3c4d pi_3Nq8ZrT3vKp0LmWx cus_NffrFeUfNV2Hib req_ABC123def456",
+    "pm_1Nq8ZrT3vKp0LmWx4242424242424242",
+    "price 0.4242424242424242",
+    "pk_live_51Nq8ZrT3vKp0LmWx publishable keys are public",
+    "sk_live_ is the prefix of live keys",
+    "user@localhost and a@b",
+    "2026-12-04 10:00:00.123 | ERROR | app.payments:charge:42 - declined",
+    "version 4.2.4.2.4.2.4.2.4.2.4.2.4.2.4.2",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REDACTED)
+def test_redacts(text: str, expected: str) -> None:
+    assert redactor.redact(text) == expected
+
+
+@pytest.mark.parametrize("text", KEPT)
+def test_leaves_non_secrets_alone(text: str) -> None:
+    assert redactor.redact(text) == text
+
+
+@pytest.mark.parametrize(("text", "_"), REDACTED)
+def test_redaction_is_idempotent(text: str, _: str) -> None:
+    once = redactor.redact(text)
+    assert redactor.redact(once) == once
+
+
+def test_find_reports_rule_entity_and_character_offsets() -> None:
+    text = "é card=4242424242424242 to jane@example.com"
+
+    findings = redactor.default_redactor().find(text)
+
+    assert [(f.rule, f.entity, text[f.start : f.end]) for f in findings] == [
+        ("card-number", "CREDIT_CARD", "4242424242424242"),
+        ("email-address", "EMAIL_ADDRESS", "jane@example.com"),
+    ]
