@@ -1,0 +1,156 @@
+"""A stdlib logging filter that redacts a record in place before any handler formats it.
+
+The message is rendered with its arguments, the traceback is rendered into `exc_text` and
+`exc_info` is cleared, so no handler or formatter downstream can reach the raw text again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from .._engine import Redactor, report_failure
+from ..alerting._events import RequestEvent
+from ._stripe_errors import ErrorRecorder, as_recorder, deliver, get_error_recorder, reporter
+from ._text import redact_message, redact_value
+
+_DONE = "_redactor_done"
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "taskName", _DONE}
+)
+_STRIPE_RESPONSE = re.compile(r"message='Stripe API response'.*\bresponse_code=(\d{3})\b")
+_FORMATTER = logging.Formatter()
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts message, arguments, traceback, stack and `extra=` fields of each record.
+
+    It never drops a record; `name` is accepted for the `logging.Filter` signature only.
+
+    Attach it to any handler, or to a logger (it then covers the records logged there
+    before any handler, including the root's, sees them). In `dictConfig`, use
+    `{"()": "redactor.RedactingFilter"}`, optionally with `"config": "path/to/config.toml"`.
+    A record is done once: later filters and handlers see the redacted record.
+    """
+
+    def __init__(
+        self,
+        name: str = "",
+        *,
+        redactor: Redactor | None = None,
+        config: str | None = None,
+        recorder: object | None = None,
+    ) -> None:
+        super().__init__(name)
+        self._redactor = Redactor.from_config(config) if config else redactor
+        self._recorder: ErrorRecorder | None = as_recorder(recorder)
+
+    @property
+    def redactor(self) -> Redactor:
+        """The engine in use (the shared default unless one was given)."""
+        if self._redactor is None:
+            from .. import default_redactor  # late: the package imports this module
+
+            self._redactor = default_redactor()
+        return self._redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact `record` in place (once) and let it through; never raises."""
+        if getattr(record, _DONE, False):
+            return True
+        try:
+            self._redact(record)
+        except Exception as error:
+            report_failure("log record withheld", error)
+            self._withhold(record)
+        setattr(record, _DONE, True)
+        return True
+
+    def _redact(self, record: logging.LogRecord) -> None:
+        redactor = self.redactor
+        record.msg = redact_message(redactor, _message(record))
+        record.args = ()
+        if "message" in record.__dict__:
+            record.message = record.msg
+
+        self._redact_exception(record)
+        if record.stack_info:
+            record.stack_info = redact_message(redactor, record.stack_info)
+
+        for key in record.__dict__.keys() - _STANDARD:
+            record.__dict__[key] = redact_value(redactor, record.__dict__[key])
+        self._count_response(record)
+
+    def _redact_exception(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            text = record.exc_text or _FORMATTER.formatException(record.exc_info)
+            record.exc_text = redact_message(self.redactor, text)
+            self._count_error(record)
+            # Cleared so that no formatter can render the raw exception again.
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact_message(self.redactor, record.exc_text)
+
+    def _count_error(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        source = f"logging:{record.name}"
+        key = (record.process, record.thread, record.created, record.msecs)
+        reporter.report(self._recorder, error, record.created, record.msg, source, key)
+
+    def _count_response(self, record: logging.LogRecord) -> None:
+        """stripe-python logs each response's status on the `stripe` logger at INFO."""
+        if record.name != "stripe" or not isinstance(record.msg, str):
+            return
+        recorder = self._recorder or get_error_recorder()
+        match = _STRIPE_RESPONSE.match(record.msg) if recorder is not None else None
+        if recorder is not None and match is not None:
+            deliver(recorder, RequestEvent(time=record.created, http_status=int(match[1])))
+
+    def _withhold(self, record: logging.LogRecord) -> None:
+        marker = self.redactor.withheld(len(str(record.msg))).decode()
+        record.msg, record.args = marker, ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        for key in record.__dict__.keys() - _STANDARD:
+            record.__dict__[key] = marker
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:  # the app's own format mistake: keep both parts, still redacted later
+        return f"{record.msg!s} (arguments that did not fit: {record.args!r})"
+
+
+def install_logging(
+    *, redactor: Redactor | None = None, recorder: object | None = None
+) -> RedactingFilter:
+    """Attach one RedactingFilter to every logger and every handler there is now.
+
+    Covered: the root logger, every existing logger (the `stripe` logger always, so its
+    DEBUG lines with request and response bodies are redacted before any handler sees them,
+    even one added later) and all their handlers, and logging's last-resort handler. A
+    record logged on a logger created later reaches only handlers: those added later need
+    the filter themselves (or another call).
+
+    Returns:
+        The filter, for adding to handlers created later.
+    """
+    chosen = RedactingFilter(redactor=redactor, recorder=recorder)
+    loggers: list[logging.Logger] = [logging.getLogger(), logging.getLogger("stripe")]
+    for item in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(item, logging.Logger):
+            loggers.append(item)
+    for logger in loggers:
+        _attach(logger, chosen)
+        for handler in list(logger.handlers):
+            _attach(handler, chosen)
+    if logging.lastResort is not None:
+        _attach(logging.lastResort, chosen)
+    return chosen
+
+
+def _attach(target: logging.Filterer, chosen: RedactingFilter) -> None:
+    if not any(isinstance(existing, RedactingFilter) for existing in target.filters):
+        target.addFilter(chosen)

@@ -1,0 +1,329 @@
+"""A loguru sink that redacts each fully formatted message before the real sink sees it.
+
+loguru renders the traceback (with `diagnose` values), the colours and the `serialize` JSON
+only when it writes to a sink, so the whole string handed to the sink is what gets checked.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from .._engine import Redactor, report_failure
+from ._stripe_errors import ErrorRecorder, as_recorder, reporter
+from ._text import redact_message, redact_value
+
+
+class _Writer(Protocol):
+    def write(self, message: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class SafeMessage(str):
+    """The redacted text as loguru hands it to sinks, with a redacted copy of the record.
+
+    The copy is made on first use of `.record`: its message and extra are redacted and its
+    exception keeps the type only (the value and traceback would carry the raw text).
+    """
+
+    __slots__ = ("_raw", "_redactor", "_safe")
+
+    _raw: dict[str, Any] | None
+    _redactor: Redactor
+    _safe: dict[str, Any] | None
+
+    @property
+    def record(self) -> dict[str, Any] | None:
+        """The redacted record, or None when loguru gave none."""
+        if self._safe is None and self._raw is not None:
+            self._safe = safe_record(self._redactor, self._raw)
+        return self._safe
+
+
+def _safe_message(text: str, raw: dict[str, Any] | None, redactor: Redactor) -> SafeMessage:
+    message = SafeMessage(text)
+    message._raw = raw
+    message._redactor = redactor
+    message._safe = None
+    return message
+
+
+def safe_record(redactor: Redactor, record: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy of a loguru record that holds no secret."""
+    safe = dict(record)
+    safe["message"] = redact_message(redactor, record["message"])
+    safe["extra"] = redact_value(redactor, record["extra"])
+    exception = record.get("exception")
+    if exception is not None:
+        safe["exception"] = type(exception)(exception.type, None, None)
+    return safe
+
+
+class RedactingSink:
+    """Stands between loguru and a real sink: redacts, counts Stripe errors, never raises.
+
+    loguru sees an object with `write`, so it treats it as a stream sink; `isatty` and
+    `encoding` answer for the target, which keeps loguru's colour and encoding choices.
+    """
+
+    def __init__(
+        self,
+        writer: _Writer,
+        *,
+        name: str,
+        redactor: Redactor | None = None,
+        recorder: ErrorRecorder | None = None,
+        isatty: Callable[[], bool] | None = None,
+        encoding: str | None = None,
+    ) -> None:
+        self._writer = writer
+        self._name = name
+        self._redactor = redactor
+        self._recorder = recorder
+        self._isatty = isatty
+        self.encoding = encoding
+
+    def __repr__(self) -> str:
+        return f"loguru_sink({self._name})"
+
+    @property
+    def redactor(self) -> Redactor:
+        """The engine in use (the shared default unless one was given)."""
+        if self._redactor is None:
+            from .. import default_redactor  # late: the package imports this module
+
+            self._redactor = default_redactor()
+        return self._redactor
+
+    def isatty(self) -> bool:
+        """Whether the target is a terminal, so that loguru's `colorize=None` works as usual."""
+        try:
+            return bool(self._isatty and self._isatty())
+        except Exception:
+            return False
+
+    def write(self, message: str) -> None:
+        """Redact one formatted message and pass it on; failures go to stderr."""
+        safe = self.prepare(message)
+        try:
+            self._writer.write(safe)
+        except Exception as error:
+            report_failure(f"loguru sink {self._name} could not write; message dropped", error)
+
+    def prepare(self, message: str) -> SafeMessage:
+        """The redacted message, or the withheld marker if redaction failed."""
+        raw = getattr(message, "record", None)
+        redactor = self.redactor
+        try:
+            text = redact_message(redactor, str(message))
+        except Exception as error:
+            report_failure("loguru message withheld", error)
+            redactor.stats.withhold(len(message))
+            text = redactor.withheld(len(message)).decode() + "\n"
+        if raw is not None and raw.get("exception") is not None:
+            self._count(raw, text)
+        return _safe_message(text, raw, redactor)
+
+    def _count(self, raw: dict[str, Any], text: str) -> None:
+        try:
+            key = (raw["process"].id, raw["thread"].id, raw["time"])
+            source = f"loguru:{raw['name']}"
+            time = raw["time"].timestamp()
+            reporter.report(self._recorder, raw["exception"].value, time, text, source, key)
+        except Exception as error:
+            report_failure("Stripe error not counted", error)
+
+    def tasks_to_complete(self) -> list[Any]:
+        """What loguru's `complete()` waits for, when the wrapped sink is one of loguru's."""
+        tasks = getattr(self._writer, "tasks_to_complete", None)
+        return list(tasks()) if callable(tasks) else []
+
+    def stop(self) -> None:
+        """Called by loguru on `logger.remove()`: close what we opened."""
+        try:
+            self._writer.stop()
+        except Exception as error:
+            report_failure(f"loguru sink {self._name} failed to stop", error)
+
+
+class AsyncRedactingSink:
+    """The same protection for a coroutine-function target, which loguru schedules itself."""
+
+    def __init__(self, target: Callable[[str], Awaitable[None]], sink: RedactingSink) -> None:
+        self._target = target
+        self._sink = sink
+
+    def __repr__(self) -> str:
+        return repr(self._sink)
+
+    async def __call__(self, message: str) -> None:
+        """Redact, then await the target; its failures are reported, not raised."""
+        safe = self._sink.prepare(message)
+        try:
+            await self._target(safe)
+        except Exception as error:
+            report_failure(f"{self._sink!r} could not write; message dropped", error)
+
+
+class _StreamWriter:
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._flush = getattr(stream, "flush", None)
+
+    def write(self, message: str) -> None:
+        self._stream.write(message)
+        if callable(self._flush):
+            self._flush()
+
+    def stop(self) -> None:
+        """The stream belongs to the app: it is left open, as loguru does."""
+
+
+class _CallableWriter:
+    def __init__(self, function: Callable[[str], object]) -> None:
+        self._function = function
+
+    def write(self, message: str) -> None:
+        self._function(message)
+
+    def stop(self) -> None:
+        pass
+
+
+class _HandlerWriter:
+    """Feeds a stdlib handler a record built from the redacted text and record only."""
+
+    def __init__(self, handler: logging.Handler) -> None:
+        self._handler = handler
+
+    def write(self, message: str) -> None:
+        record = getattr(message, "record", None)
+        if record is None:
+            return
+        log_record = logging.LogRecord(
+            record["name"],
+            record["level"].no,
+            record["file"].path,
+            record["line"],
+            message.rstrip("\n"),
+            (),
+            None,
+            record["function"],
+        )
+        log_record.levelname = record["level"].name
+        log_record.extra = record["extra"]
+        self._handler.handle(log_record)
+
+    def stop(self) -> None:
+        self._handler.close()
+
+
+def _file_writer(path: str | os.PathLike[str], options: dict[str, Any]) -> _Writer:
+    # loguru's own file sink keeps rotation, retention, compression, delay and watch exactly
+    # as users know them; it is private, so an import failure is explained, not hidden.
+    try:
+        from loguru._file_sink import FileSink
+    except ImportError as error:
+        raise RuntimeError(
+            "redactor.loguru_sink needs loguru's file sink (loguru 0.7.x) for a path target"
+        ) from error
+    file_sink: Callable[..., _Writer] = FileSink
+    return file_sink(path, **options)
+
+
+def loguru_sink(
+    target: Any,
+    *,
+    redactor: Redactor | None = None,
+    recorder: object | None = None,
+    **options: Any,
+) -> RedactingSink | AsyncRedactingSink:
+    """Wrap anything `logger.add` accepts so that only redacted text reaches it.
+
+    Use as `logger.add(redactor.loguru_sink(target, **file_options), **add_options)`. The
+    file options (`rotation`, `retention`, `compression`, `encoding`, `mode`, `delay`, ...)
+    go to `loguru_sink` for a path target; every other `logger.add` option stays where it is.
+
+    Args:
+        target: a path, a stream (an object with `write`), a `logging.Handler`, a callable or
+            a coroutine function.
+        redactor: the engine to use; the shared default when None.
+        recorder: where Stripe errors go (`record(event)` or `add(event)`); when None, the
+            one set with `redactor.set_error_recorder`.
+        **options: loguru's file sink options, for a path target only.
+
+    Returns:
+        The sink to pass to `logger.add`.
+    """
+    chosen = as_recorder(recorder)
+    if options and not isinstance(target, (str, os.PathLike)):
+        raise TypeError(f"file options {sorted(options)} only apply to a path target")
+    if isinstance(target, (str, os.PathLike)):
+        return _sink(_file_writer(target, options), repr(str(target)), redactor, chosen)
+    if isinstance(target, logging.Handler):
+        return _sink(_HandlerWriter(target), repr(target), redactor, chosen)
+    if callable(getattr(target, "write", None)):
+        return _stream_sink(target, redactor, chosen)
+    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004
+    ):
+        return AsyncRedactingSink(
+            target, _sink(_CallableWriter(target), _name(target), redactor, chosen)
+        )
+    if callable(target):
+        return _sink(_CallableWriter(target), _name(target), redactor, chosen)
+    raise TypeError(f"loguru cannot log to objects of type {type(target).__name__!r}")
+
+
+def _sink(
+    writer: _Writer, name: str, redactor: Redactor | None, recorder: ErrorRecorder | None
+) -> RedactingSink:
+    encoding = getattr(writer, "encoding", None)
+    return RedactingSink(writer, name=name, redactor=redactor, recorder=recorder, encoding=encoding)
+
+
+def _stream_sink(
+    stream: Any, redactor: Redactor | None, recorder: ErrorRecorder | None
+) -> RedactingSink:
+    isatty = getattr(stream, "isatty", None)
+    return RedactingSink(
+        _StreamWriter(stream),
+        name=getattr(stream, "name", None) or repr(stream),
+        redactor=redactor,
+        recorder=recorder,
+        isatty=isatty if callable(isatty) else None,
+        encoding=getattr(stream, "encoding", None),
+    )
+
+
+def _name(target: Any) -> str:
+    return str(getattr(target, "__name__", None) or repr(target))
+
+
+def install_loguru(
+    logger: Any = None, *, redactor: Redactor | None = None, recorder: object | None = None
+) -> int:
+    """Put redaction in front of every sink the logger has now; return how many were wrapped.
+
+    This reaches into loguru's handler table (loguru has no public way to list sinks), so it
+    covers the sinks present at the call: a sink added later needs `loguru_sink`, or another
+    call. A sink already wrapped is left alone.
+    """
+    if logger is None:
+        from loguru import logger as default_logger
+
+        logger = default_logger
+    chosen = as_recorder(recorder)
+    wrapped = 0
+    for handler in list(logger._core.handlers.values()):
+        inner = handler._sink
+        if isinstance(inner, RedactingSink):
+            continue
+        name = getattr(handler, "_name", None) or repr(inner)
+        handler._sink = RedactingSink(inner, name=str(name), redactor=redactor, recorder=chosen)
+        wrapped += 1
+    return wrapped
