@@ -13,6 +13,14 @@ from ._config import Config, load_config
 from ._engine import Finding, RedactionStats, Redactor
 from ._schema import ConfigError
 from ._stream import StreamRedactor
+from .sinks import (
+    ErrorRecorder,
+    RedactingFilter,
+    install_logging,
+    install_loguru,
+    loguru_sink,
+    set_error_recorder,
+)
 
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
@@ -20,14 +28,20 @@ if TYPE_CHECKING:
 __all__ = [
     "Config",
     "ConfigError",
+    "ErrorRecorder",
     "Finding",
+    "RedactingFilter",
     "RedactionStats",
     "Redactor",
     "StreamRedactor",
     "default_redactor",
+    "install_logging",
+    "install_loguru",
     "load_config",
+    "loguru_sink",
     "presidio_recognizers",
     "redact",
+    "set_error_recorder",
 ]
 
 __version__ = "0.1.0"
