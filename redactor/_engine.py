@@ -14,8 +14,6 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-import re2
-
 from ._config import Config, RuleSettings, load_config
 from ._replace import Replacer
 from ._rules import Rule, RuleSet, load_rules, pack_paths
@@ -81,7 +79,6 @@ class Redactor:
         self._compiled = [self._compile(rule, rule_set) for rule in self.rules]
         self._replacers = {c.rule.id: c.replacer for c in self._compiled}
         self._scanner = Scanner(self._compiled)
-        self._prefilter = re2.compile(self._scanner.pattern)
         self._fallbacks = {c.rule.id: self._fallback_scanner(c) for c in self._compiled}
         self.stats = RedactionStats()
         self._extra = _extra_analyzer(self.config)
@@ -102,9 +99,9 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
-        if self._extra is None and self._prefilter.search(text) is None:
-            return text
         data = text.encode("utf-8", "surrogatepass")
+        if self._extra is None and not self._scanner.matches(data):
+            return text
         return self.redact_bytes(data).decode("utf-8", "surrogatepass")
 
     def redact_bytes(self, data: bytes) -> bytes:

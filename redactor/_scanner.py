@@ -57,6 +57,10 @@ class Scanner:
         for match in self._regex.finditer(data):
             yield self._candidate(match)
 
+    def matches(self, data: bytes) -> bool:
+        """Whether any rule has a candidate in `data` (the fast path for clean text)."""
+        return self._regex.search(data) is not None
+
     def first(self, data: bytes, start: int, end: int) -> Candidate | None:
         """The leftmost candidate within `data[start:end]`, if any."""
         match = self._regex.search(data, start, end)

@@ -50,6 +50,13 @@ class IssuerTable:
         for lead in leads:
             self._by_lead.setdefault(str(lead).encode(), []).append(entry)
 
+    def accepts_prefix(self, digits: bytes) -> bool:
+        """Return True when some issuer's PANs could start with these digits."""
+        for width, low, high, lengths in self._by_lead.get(digits[:2], ()):
+            if max(lengths) > len(digits) >= width and low <= int(digits[:width]) <= high:
+                return True
+        return False
+
     def accepts(self, digits: bytes) -> bool:
         """Return True when some issuer uses this prefix with this many digits."""
         length = len(digits)
@@ -107,6 +114,19 @@ class PanValidator:
         return best
 
 
+class PanPrefixValidator:
+    """Accepts the leading digits of a PAN cut short and followed by an ellipsis."""
+
+    def __init__(self, issuers: Sequence[Issuer]) -> None:
+        self._issuers = IssuerTable(issuers)
+
+    def __call__(self, buf: bytes, start: int, end: int) -> list[Span]:
+        digits = bytes(char for char in buf[start:end] if 0x30 <= char <= 0x39)
+        if _left_clear(buf, start) and self._issuers.accepts_prefix(digits):
+            return [(start, end)]
+        return []
+
+
 def _free_standing(buf: bytes, start: int, end: int) -> bool:
     """Reject digits that continue a word, an identifier, a decimal or a hyphenated ID."""
     return _left_clear(buf, start) and _right_clear(buf, end)
@@ -148,15 +168,18 @@ def _right_clear(buf: bytes, end: int) -> bool:
 
 
 _LOCAL_EDGE = frozenset(b"'.")
+_ELLIPSES = (b"...", "\u2026".encode())
 _STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
 
 
 def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
-    """Trim quotes and non-address %-escapes off the local part; require a real-looking TLD."""
+    """Trim quotes and non-address %-escapes off the local part; require a real-looking TLD
+    unless a repr limit cut the address short."""
     at, separator = _separator(buf, start, end)
     domain = buf[at + separator : end]
     top_level = domain.rsplit(b".", 1)[-1]
-    if len(top_level) < 2 or not top_level.isalpha():
+    cut_short = domain.endswith(_ELLIPSES)
+    if not cut_short and (len(top_level) < 2 or not top_level.isalpha()):
         return []
     local_start = _trim_local(buf, start, at)
     return [(local_start, end)] if local_start < at else []
@@ -207,6 +230,8 @@ def make_validator(name: str, issuers: Sequence[Issuer]) -> Validator:
     """Return the validator a rule names (rule packs are checked against this list)."""
     if name == "pan":
         return PanValidator(issuers)
+    if name == "pan_prefix":
+        return PanPrefixValidator(issuers)
     if name == "email":
         return email_spans
     return whole_candidate

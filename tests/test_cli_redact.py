@@ -85,3 +85,22 @@ def test_large_input_streams_in_bounded_memory(tmp_path: Path) -> None:
 
     assert source.stat().st_size > 60_000_000
     assert peak_kib < 100 * 1024
+
+
+def test_progress_bar_is_drawn_on_request_for_big_inputs(tmp_path: Path) -> None:
+    source = tmp_path / "big.log"
+    source.write_bytes(b"charge ch_3Nq8ZrT3vKp0LmWx amount=2000\n" * 300_000)
+
+    result = run("redact", str(source), "-o", os.devnull, "--progress", "always")
+
+    assert result.returncode == 0
+    assert b"100.0%" in result.stderr and b"MB/s" in result.stderr
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    source = tmp_path / "big.log"
+    source.write_bytes(b"charge ch_3Nq8ZrT3vKp0LmWx amount=2000\n" * 300_000)
+
+    result = run("redact", str(source), "-o", os.devnull)
+
+    assert result.returncode == 0 and result.stderr == b""

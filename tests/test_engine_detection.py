@@ -39,6 +39,8 @@ REDACTED = [
     ("    │        └ '4242424242424242'", f"    │        └ '{CARD}'"),
     ("repr 'n\\n4242424242424242'", f"repr 'n\\n{CARD}'"),
     ("ts 1748503543012 4242424242424242 2000", f"ts 1748503543012 {CARD} 2000"),
+    ("diagnose cut └ '4242424242...'", f"diagnose cut └ '{CARD}'"),
+    ("diagnose cut └ '5555 5555 55\u2026'", f"diagnose cut └ '{CARD}'"),
     ("4242 4242 4242 4242 2000", f"{CARD} 2000"),
     # Stripe secrets, any length and context.
     ("key=sk_live_4eC39HqLyjWDarjtT1zdp7dc", f"key={KEY}"),
@@ -69,6 +71,7 @@ REDACTED = [
     ("email%3Djane%40example.com", f"email%3D{EMAIL}"),
     ("%22jane%40example.com%22", f"%22{EMAIL}%22"),
     ("1748503543012345@example.com", EMAIL),
+    ("diagnose cut └ 'jane.doe+vip@exam...", f"diagnose cut └ '{EMAIL}"),
     # Card security codes in Stripe-style bodies.
     ("card[cvc]=314&", "card[cvc]=<CARD_CVC>&"),
     ("card%5Bcvc%5D=314", "card%5Bcvc%5D=<CARD_CVC>"),
@@ -96,6 +99,8 @@ KEPT = [
     "user@localhost and a@b",
     "2026-12-04 10:00:00.123 | ERROR | app.payments:charge:42 - declined",
     "version 4.2.4.2.4.2.4.2.4.2.4.2.4.2.4.2",
+    "loading 1234567... done",
+    "see v1.2.3...",
 ]
 
 
