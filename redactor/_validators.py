@@ -173,8 +173,10 @@ _STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
 
 
 def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
-    """Trim quotes and non-address %-escapes off the local part; require a real-looking TLD
-    unless a repr limit cut the address short."""
+    """Trim quotes and non-address %-escapes off the local part; check the domain.
+
+    A top-level domain must be alphabetic, unless a repr limit cut the address short.
+    """
     at, separator = _separator(buf, start, end)
     domain = buf[at + separator : end]
     top_level = domain.rsplit(b".", 1)[-1]
