@@ -1,19 +1,88 @@
-"""The `redactor tail` subcommand."""
+"""The `redactor tail` subcommand: options from the command line over the `[tail]` table."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import signal
+import sys
+from pathlib import Path
+
+from .._config import Config, load_config
+from .._engine import Redactor
+from .._schema import ConfigError
+from ._settings import TailSettings, check_tail
+
+_HELP = """Follow log files (paths or globs) and write a redacted copy of each to --output-dir.
+Rotation, truncation and restarts (also kill -9) neither lose nor repeat a line.
+Limitations: a file truncated in place (copytruncate) may lose the lines written between the
+last read and the truncation (the loss is logged); with fsync = "never" a machine crash (not a
+process crash) may lose output lines; a line longer than 1 MiB reaches a line sink in pieces."""
 
 
 def add_tail_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `redactor tail` to the command line."""
     from .._cli import command
 
-    tail = commands.add_parser("tail", help="follow log files and write redacted copies")
-    tail.add_argument("files", nargs="+")
-    tail.add_argument("--output-dir", required=True)
-    tail.add_argument("--once", action="store_true")
+    tail = commands.add_parser(
+        "tail",
+        help="follow log files and write redacted copies",
+        description=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tail.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE_OR_GLOB",
+        help="inputs (default: tail.paths from the config)",
+    )
+    tail.add_argument("--output-dir", help="where the redacted copies go")
+    tail.add_argument("--state-dir", help="checkpoints (default: OUTPUT_DIR/.tail-state)")
+    tail.add_argument("--once", action="store_true", help="process what is there and exit")
+    tail.add_argument("--poll", action="store_true", help="poll instead of inotify (NFS)")
+    tail.add_argument("--config", default=argparse.SUPPRESS, help="config file")
+    command("tail")(run_tail)
 
-    @command("tail")
-    def _tail(args: argparse.Namespace) -> int:
-        raise SystemExit("redactor tail: not built yet")
+
+def run_tail(args: argparse.Namespace) -> int:
+    """Run the daemon (or one batch pass with --once) until SIGTERM or SIGINT."""
+    from ._log import setup_logging
+    from ._sink import load_sink
+    from ._tailer import Tailer
+
+    config = load_config(args.config)
+    settings = tail_settings(config, args)
+    setup_logging()
+    redactor = Redactor(config)
+    sink = load_sink(settings.sink) if settings.sink else None
+    show = settings.progress == "always" or (settings.progress == "auto" and sys.stderr.isatty())
+    tailer = Tailer(settings, redactor, sink=sink, once=args.once, show_progress=show)
+    signal.signal(signal.SIGTERM, lambda *_: tailer.stop())
+    signal.signal(signal.SIGINT, lambda *_: tailer.stop())
+    signal.signal(signal.SIGHUP, lambda *_: tailer.reopen_outputs())
+    return tailer.run()
+
+
+def tail_settings(config: Config, args: argparse.Namespace) -> TailSettings:
+    """The `[tail]` settings with paths resolved and command-line options applied."""
+    settings = config.tail
+    source = str(config.source)
+    paths = list(args.files) or [str(config.resolve(path)) for path in settings.paths]
+    output_dir = args.output_dir or (
+        str(config.resolve(settings.output_dir)) if settings.output_dir else ""
+    )
+    if not paths:
+        raise ConfigError(source, "tail.paths", "no input files given (arguments or tail.paths)")
+    if not output_dir:
+        raise ConfigError(source, "tail.output_dir", "no output folder (--output-dir)")
+    state_dir = args.state_dir or (
+        str(config.resolve(settings.state_dir))
+        if settings.state_dir
+        else str(Path(output_dir) / ".tail-state")
+    )
+    watch = "poll" if args.poll else settings.watch
+    resolved = dataclasses.replace(
+        settings, paths=paths, output_dir=output_dir, state_dir=state_dir, watch=watch
+    )
+    check_tail(resolved, source)
+    return resolved
