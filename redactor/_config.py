@@ -11,7 +11,7 @@ from typing import Any, Literal
 from ._resources import default_config_path
 from ._schema import ConfigError, build
 from .alerting._settings import AlertSettings
-from .tail._settings import TailSettings
+from .tail._settings import TailSettings, check_tail
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -110,6 +110,7 @@ def config_from_table(table: dict[str, Any], source: Path | None) -> Config:
     config = build(Config, {k: v for k, v in table.items()}, name, "")
     config.source = source
     _check_redact(config.redact, name)
+    check_tail(config.tail, name)
     return config
 
 
