@@ -36,16 +36,9 @@ _CVC_LEAK = pytest.mark.xfail(
     reason="engine leak: loguru diagnose prints a CVC local alone on an annotation line "
     "(\"└ '731'\"); its name is on the source line above, so the card-cvc rule sees no key",
 )
-_CUT_EMAIL_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason="engine leak: an address that loguru cut short right after its first domain label "
-    '("\'o.brien-test+receipts@mail...") has no dotted domain; the email rule misses it',
-)
 KNOWN_LEAKS = {
     ("loguru", "cvc"): _CVC_LEAK,
     ("loguru_json", "cvc"): _CVC_LEAK,
-    ("loguru", "email"): _CUT_EMAIL_LEAK,
-    ("loguru_json", "email"): _CUT_EMAIL_LEAK,
 }
 LEAK_CASES = [
     pytest.param(name, kind, marks=KNOWN_LEAKS.get((name, kind), ()), id=f"{name}-{kind}")
@@ -330,3 +323,46 @@ def test_python_dash_m_gives_the_same_output(
     command = redact_command(real_logs.paths[name], module=True)
     result = subprocess.run(command, capture_output=True, timeout=120, check=False)
     assert (result.returncode, result.stdout) == (0, runs[name].output)
+
+
+CARD = Secret("card", "4242 4242 4242 4242")
+EMAIL = Secret("email", "jane.doe+vip@example.com")
+KEY = Secret("api_key", "sk_live_51" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z" * 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("number=4242424242424242", CARD),
+        ("number=4242-4242 4242+4242", CARD),
+        ("number=4242%204242%204242%204242", CARD),
+        ('"email": "jane.doe+vip\\u0040example.com"', EMAIL),
+        ("receipt_email=jane.doe%2Bvip%40example.com", EMAIL),
+        ("'email': 'JANE.DOE+VIP@exa...", EMAIL),
+        (f"key={KEY.value[:40]}...", KEY),
+        (f"<STRIPE_SECRET_KEY>{KEY.value[30:50]}", KEY),
+        ("payment_method_data[card][cvc]=731", Secret("cvc", "731")),
+        ("\\'cvc\\': \\'731\\'", Secret("cvc", "731")),
+    ],
+)
+def test_the_leak_check_sees_every_spelling(text: str, secret: Secret) -> None:
+    assert {found for found, _ in leaks(text, [secret])} == {secret}
+
+
+@pytest.mark.parametrize(
+    ("source", "output", "ok"),
+    [
+        ("card=4242 4242 4242 4242 ok\n", "card=<CREDIT_CARD> ok\n", True),
+        ('{"n": 4242424242424242}\n', '{"n": "<CREDIT_CARD>"}\n', True),
+        (f"key {KEY.value[:30]}...\n", "key <STRIPE_SECRET_KEY>\n", True),
+        ("Invalid key sk_live_******Xy4z\n", "Invalid key <STRIPE_SECRET_KEY>\n", True),
+        ("request req_Ab12Cd34Ef56Gh\n", "request <STRIPE_SECRET_KEY>\n", False),
+        ("card=4242 4242 4242 4242 ok\n", "card=<CREDIT_CARD>  ok\n", None),
+    ],
+)
+def test_the_line_check_tells_secrets_from_everything_else(
+    source: str, output: str, ok: bool | None
+) -> None:
+    removed = align(source, output)
+    verdict = None if removed is None else all(justified(t, [CARD, KEY]) for t in removed)
+    assert verdict is ok
