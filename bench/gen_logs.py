@@ -22,7 +22,12 @@ _TEST_CARDS = [
     "5200828282828210", "378282246310005", "6011111111111117", "3056930009020004",
     "36227206271667", "3566002020360505", "6200000000000005", "4000002500003155",
 ]  # fmt: skip
-_PREFIXES = ["4", "51", "55", "2221", "2720", "34", "37", "6011", "65", "3528", "62"]
+# Issuer prefixes with the PAN lengths they issue (Mastercard only 16, Amex only 15).
+_ISSUERS = [
+    ("4", (16, 16, 19)), ("51", (16,)), ("55", (16,)), ("2221", (16,)), ("2720", (16,)),
+    ("34", (15,)), ("37", (15,)), ("6011", (16, 19)), ("65", (16,)), ("3528", (16, 19)),
+    ("62", (16, 19)),
+]  # fmt: skip
 _NAMES = ["jane", "john.doe", "a.smith", "li.wei", "maria+shop", "ops", "k.tanaka", "noreply"]
 _DOMAINS = ["example.com", "example.org", "mail.example.net", "shop.example.co.uk"]
 _PATHS = ["payment_intents", "customers", "charges", "refunds", "setup_intents", "invoices"]
@@ -94,8 +99,8 @@ class Generator:
         self.planted["CREDIT_CARD"] += 1
         if self.rng.random() < 0.6:
             return self.rng.choice(_TEST_CARDS)
-        prefix = self.rng.choice(_PREFIXES)
-        length = 15 if prefix in ("34", "37") else self.rng.choice((16, 16, 16, 19))
+        prefix, lengths = self.rng.choice(_ISSUERS)
+        length = self.rng.choice(lengths)
         return luhn_complete(
             prefix + "".join(self.rng.choices("0123456789", k=length - 1 - len(prefix)))
         )
