@@ -29,6 +29,7 @@ _FALLBACK_REACH = 4096
 _JSON_BEFORE = frozenset(b":[,")
 _JSON_AFTER = frozenset(b",}]")
 _BLANKS = b" \t\r\n"
+_BLANK_BYTES = frozenset((b" ", b"\t", b"\r", b"\n"))
 _NUMBER_CHARS = frozenset(b"0123456789 +-%")
 
 
@@ -156,7 +157,11 @@ class Redactor:
         scanner = self._fallbacks[rejected.compiled.rule.id]
         if scanner is None:
             return []
-        reach = min(len(data), rejected.end + _FALLBACK_REACH)
+        # A match that starts inside and runs past the rejected span has to run through the
+        # byte after it; secrets hold no whitespace, so before a blank the span itself will do.
+        reach = rejected.end
+        if data[rejected.end : rejected.end + 1] not in _BLANK_BYTES:
+            reach = min(len(data), rejected.end + _FALLBACK_REACH)
         candidate = scanner.first(data, rejected.start, reach)
         if candidate is None or candidate.start >= rejected.end:
             return []
