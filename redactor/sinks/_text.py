@@ -64,7 +64,9 @@ def _redact_dict(redactor: Redactor, value: dict[Any, Any]) -> dict[Any, Any]:
 
 
 def _redact_number(redactor: Redactor, value: int | float) -> int | float | str:
-    text = str(value)
+    # A card number that went through a float prints as "4242424242424242.0".
+    whole = isinstance(value, float) and value.is_integer() and abs(value) < 1e20
+    text = str(int(value)) if whole else str(value)
     redacted = redactor.redact(text)
     return value if redacted == text else redacted
 

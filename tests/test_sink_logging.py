@@ -1,0 +1,223 @@
+"""RedactingFilter and install_logging: records are redacted in place before any handler."""
+
+from __future__ import annotations
+
+import io
+import logging
+import logging.config
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import redactor
+from redactor import RedactingFilter, Redactor
+
+PAN = "4242424242424242"
+EMAIL = "jane.doe@example.com"
+KEY = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+SECRETS = (PAN, EMAIL, KEY)
+
+
+@pytest.fixture
+def log() -> Iterator[logging.Logger]:
+    """A logger of its own, outside logging's tree, so that pytest's capture stays out."""
+    logger = logging.Logger("test.sink", logging.DEBUG)
+    yield logger
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def stream_handler(fmt: str = "%(levelname)s %(message)s") -> tuple[logging.Handler, io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(fmt))
+    return handler, stream
+
+
+def assert_clean(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+
+
+def test_message_arguments_are_redacted_and_clean_text_is_kept(log: logging.Logger) -> None:
+    handler, stream = stream_handler()
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+    log.warning("charge for %s with %s failed (order %d)", EMAIL, PAN, 1234)
+    assert (
+        stream.getvalue()
+        == "WARNING charge for <EMAIL_ADDRESS> with <CREDIT_CARD> failed (order 1234)\n"
+    )
+
+
+def test_traceback_is_redacted_and_not_renderable_again(log: logging.Logger) -> None:
+    class Rerendering(logging.Formatter):
+        """A formatter that ignores the cached exc_text, as some third-party ones do."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            raw = self.formatException(record.exc_info) if record.exc_info else ""
+            return f"{record.getMessage()} | {raw} | {record.exc_text}"
+
+    first, first_stream = stream_handler()
+    first.addFilter(RedactingFilter())
+    second, second_stream = stream_handler()
+    second.setFormatter(Rerendering())
+    log.addHandler(first)
+    log.addHandler(second)
+    try:
+        try:
+            raise LookupError(f"no customer {EMAIL}")
+        except LookupError as cause:
+            raise ValueError(f"card {PAN} declined") from cause
+    except ValueError:
+        log.exception("payment failed")
+    for text in (first_stream.getvalue(), second_stream.getvalue()):
+        assert_clean(text)
+        assert "ValueError: card <CREDIT_CARD> declined" in text
+        assert "LookupError: 'no customer <EMAIL_ADDRESS>'" in text or "no customer <EMAIL" in text
+    assert "direct cause" in first_stream.getvalue()
+
+
+def test_extra_fields_and_stack_info_are_redacted(log: logging.Logger) -> None:
+    handler, stream = stream_handler("%(message)s %(customer)s %(card)s %(note)s\n%(stack_info)s")
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+    customer = {"email": EMAIL, "cards": [PAN, int(PAN)], "key": KEY}
+    log.info("x", extra={"customer": customer, "card": int(PAN), "note": "clean"}, stack_info=True)
+    text = stream.getvalue()
+    assert_clean(text)
+    assert "'email': '<EMAIL_ADDRESS>'" in text and "clean" in text
+    assert customer["email"] == EMAIL  # the caller's own object is not changed
+
+
+def test_stack_info_with_a_secret_in_a_local_frame_line(log: logging.Logger) -> None:
+    handler, stream = stream_handler("%(message)s")
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+    log.info("k", stack_info=True)  # our own source line holds no secret: nothing to cut
+    assert "Stack (most recent call last)" in stream.getvalue()
+
+
+def test_arguments_that_do_not_fit_are_kept_redacted(log: logging.Logger) -> None:
+    handler, stream = stream_handler()
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+    log.error("card %s and %s", PAN)
+    assert_clean(stream.getvalue())
+    assert "<CREDIT_CARD>" in stream.getvalue()
+
+
+def test_a_logger_filter_protects_handlers_added_later(log: logging.Logger) -> None:
+    log.addFilter(RedactingFilter())
+    handler, stream = stream_handler()
+    log.addHandler(handler)
+    log.info("email %s", EMAIL)
+    assert stream.getvalue() == "INFO email <EMAIL_ADDRESS>\n"
+
+
+def test_dictconfig_builds_the_filter_by_class_path(tmp_path: Path) -> None:
+    config = tmp_path / "redactor.toml"
+    config.write_text('[redact]\nmode = "mask"\n', encoding="utf-8")
+    out = tmp_path / "out.log"
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "filters": {"redact": {"()": "redactor.RedactingFilter", "config": str(config)}},
+            "handlers": {
+                "file": {
+                    "class": "logging.FileHandler",
+                    "filename": str(out),
+                    "filters": ["redact"],
+                }
+            },
+            "loggers": {
+                "test.dictconfig": {"handlers": ["file"], "level": "INFO", "propagate": False}
+            },
+        }
+    )
+    logger = logging.getLogger("test.dictconfig")
+    logger.info("card %s", PAN)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    text = out.read_text(encoding="utf-8")
+    assert PAN not in text and text.rstrip().endswith("4242")
+
+
+def test_install_logging_covers_every_handler_and_the_stripe_logger() -> None:
+    root_handler, root_stream = stream_handler("%(name)s %(message)s")
+    other = logging.getLogger("test.install.other")
+    other_handler, other_stream = stream_handler()
+    other.addHandler(other_handler)
+    other.propagate = False
+    root = logging.getLogger()
+    root.addHandler(root_handler)
+    stripe_logger = logging.getLogger("stripe")
+    old_level = stripe_logger.level
+    stripe_logger.setLevel(logging.DEBUG)
+    try:
+        chosen = redactor.install_logging()
+        assert redactor.install_logging() is not chosen  # a second call adds nothing new
+        assert sum(isinstance(f, RedactingFilter) for f in root_handler.filters) == 1
+        stripe_logger.debug(
+            "message='Post details' post_data=card[number]=%s&receipt_email=%s", PAN, "jane%40x.io"
+        )
+        other.error("key %s", KEY)
+    finally:
+        root.removeHandler(root_handler)
+        other.removeHandler(other_handler)
+        stripe_logger.setLevel(old_level)
+        for target in (root, stripe_logger, other, logging.lastResort):
+            for item in [f for f in target.filters if isinstance(f, RedactingFilter)]:
+                target.removeFilter(item)
+    assert "card[number]=<CREDIT_CARD>&receipt_email=<EMAIL_ADDRESS>" in root_stream.getvalue()
+    assert other_stream.getvalue() == "ERROR key <STRIPE_SECRET_KEY>\n"
+
+
+class _Broken(Redactor):
+    """An engine that fails, to check that the filter fails closed."""
+
+    def redact(self, text: str) -> str:
+        raise RuntimeError("engine broke")
+
+
+def test_a_failing_redaction_withholds_the_record(
+    log: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler, stream = stream_handler()
+    handler.addFilter(RedactingFilter(redactor=_Broken()))
+    log.addHandler(handler)
+    try:
+        raise ValueError(PAN)
+    except ValueError:
+        log.exception("card %s", PAN, extra={"email": EMAIL})
+    assert stream.getvalue().startswith("ERROR <WITHHELD ")
+    assert_clean(stream.getvalue())
+    err = capsys.readouterr().err
+    assert "redactor: log record withheld: RuntimeError" in err
+    assert_clean(err)
+
+
+def test_eight_threads_logging_at_once(tmp_path: Path, log: logging.Logger) -> None:
+    out = tmp_path / "threads.log"
+    handler = logging.FileHandler(out, encoding="utf-8")
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+
+    def work(number: int) -> None:
+        for index in range(200):
+            log.info("t%d n%d card %s email %s", number, index, PAN, EMAIL)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handler.close()
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1600
+    assert all(line.endswith("card <CREDIT_CARD> email <EMAIL_ADDRESS>") for line in lines)
