@@ -13,7 +13,14 @@ files with the secrets planted and the strings that must survive redaction::
     logs.survivors              # charge/request/customer/intent IDs, orders, amounts, times
 
 The session fixture `real_logs` (conftest.py) does this once per test run in a temp dir.
-`plan()` alone gives the secrets and the app's steps, for tests that run the app themselves.
+To run the app yourself (e.g. against a fake with scripted replies, or in one style only)::
+
+    app_plan = plan(fake.url, refused_url)       # {"api_base", "steps", "secrets"}
+    path = write_plan(tmp_path / "plan.json", app_plan)
+    start_app(path, "loguru", tmp_path / "app.log", tmp_path / "app.stderr").wait()
+
+Each step names its scenario in `metadata[scenario]`; a reply scripted on the fake wins.
+The modes ("loguru", "json", "stdlib", "traceback") are described in tests/apps/stripe_app.py.
 """
 
 from __future__ import annotations
@@ -205,8 +212,7 @@ def produce_logs(directory: Path, fake: StripeFake) -> RealLogs:
     directory.mkdir(parents=True, exist_ok=True)
     with refused_address() as refused:
         app_plan = plan(fake.url, refused)
-        plan_path = directory / "plan.json"
-        plan_path.write_text(json.dumps({**app_plan, "secrets": []}))
+        plan_path = write_plan(directory / "plan.json", app_plan)
         paths = _run_all(directory, plan_path)
     secrets = app_plan["secrets"] + [
         Secret("client_secret", value) for value in fake.issued.get("client_secret", [])
@@ -214,18 +220,30 @@ def produce_logs(directory: Path, fake: StripeFake) -> RealLogs:
     return RealLogs(paths, secrets, _survivors(app_plan, fake, paths), app_plan["steps"])
 
 
-def _run_all(directory: Path, plan_path: Path) -> dict[str, Path]:
+def write_plan(path: Path, app_plan: dict[str, Any]) -> Path:
+    """Write the part of a plan the app reads (its steps and the fake's address)."""
+    path.write_text(json.dumps({"api_base": app_plan["api_base"], "steps": app_plan["steps"]}))
+    return path
+
+
+def start_app(
+    plan_path: Path, mode: str, log_path: Path, stderr_path: Path
+) -> subprocess.Popen[bytes]:
+    """Start tests/apps/stripe_app.py in one logging style; its stderr goes to `stderr_path`."""
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     env.pop("STRIPE_LOG", None)
+    command = [sys.executable, str(APP), str(plan_path), mode, str(log_path)]
+    with stderr_path.open("wb") as stderr:
+        return subprocess.Popen(command, stderr=stderr, stdout=subprocess.DEVNULL, env=env)
+
+
+def _run_all(directory: Path, plan_path: Path) -> dict[str, Path]:
     running = []
     paths: dict[str, Path] = {}
     for name, mode in MODES.items():
         log_path = directory / f"{name}.log"
         err_path = directory / ("stripe_console.log" if mode == "stdlib" else f"{name}.stderr")
-        with err_path.open("wb") as stderr:
-            command = [sys.executable, str(APP), str(plan_path), mode, str(log_path)]
-            process = subprocess.Popen(command, stderr=stderr, stdout=subprocess.DEVNULL, env=env)
-        running.append((name, process, err_path))
+        running.append((name, start_app(plan_path, mode, log_path, err_path), err_path))
         paths[name] = log_path
     for name, process, err_path in running:
         code = process.wait(timeout=120)

@@ -3,7 +3,9 @@
 It answers the way api.stripe.com does (JSON error bodies, `Request-Id` headers, objects with
 IDs, client secrets and customer emails), so tests see what stripe-python really raises and logs.
 
-Reuse from any test (the `stripe_fake` and `refused_url` fixtures in conftest.py do this)::
+As pytest fixtures (conftest.py): `stripe_fake` is a started fake with the module-level stripe
+API pointed at it (`patch_stripe()`), `refused_url` an address that refuses connections.
+Anywhere else, e.g. in a test that starts its own processes::
 
     from tests.stripe_fake import StripeFake, refused_address
 
