@@ -85,6 +85,10 @@ def _check(args: argparse.Namespace) -> int:
     rules = ", ".join(rule.id for rule in redactor.rules)
     source = redactor.config.source
     print(f"{source}: ok ({len(redactor.rules)} rules enabled: {rules})")
+    if redactor.config.alerts.rules:
+        from .alerting import load_rules
+
+        print(f"{source}: alerts ok ({len(load_rules(redactor.config))} alert rules)")
     return 0
 
 
