@@ -12,6 +12,7 @@ class ErrorEvent:
     `error_class` is the bare class name as stripe-python names it (CardError,
     RateLimitError, ...). `time` is the event time in seconds since the epoch (the log
     line's timestamp where there is one). `sample` is an already redacted line for context.
+    `livemode` says which Stripe dashboard the request ID belongs to (None: not known).
     """
 
     error_class: str
@@ -22,6 +23,7 @@ class ErrorEvent:
     request_id: str | None = None
     sample: str = ""
     source: str = ""
+    livemode: bool | None = None
 
 
 @dataclass(frozen=True)
