@@ -1,0 +1,198 @@
+"""loguru_sink and install_loguru: what each kind of loguru sink receives is redacted."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loguru import logger
+
+import redactor
+from redactor import Redactor
+
+PAN = "4242424242424242"
+EMAIL = "jane.doe@example.com"
+KEY = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+SECRETS = (PAN, EMAIL, KEY)
+
+
+@pytest.fixture(autouse=True)
+def no_sinks() -> Iterator[None]:
+    logger.remove()
+    yield
+    logger.remove()
+
+
+def assert_clean(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_stream_sink_with_diagnose_and_backtrace() -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), diagnose=True, backtrace=True)
+
+    def charge(card: str, email: str) -> None:
+        raise ValueError("declined")
+
+    try:
+        charge(PAN, EMAIL)
+    except ValueError:
+        logger.exception("failed")
+    text = stream.getvalue()
+    assert_clean(text)
+    assert "'<CREDIT_CARD>'" in text and "'<EMAIL_ADDRESS>'" in text
+
+
+def test_callable_sink_gets_a_redacted_record() -> None:
+    seen: list[Any] = []
+    logger.add(redactor.loguru_sink(seen.append), format="{message}")
+    try:
+        raise KeyError(EMAIL)
+    except KeyError:
+        logger.bind(customer={"cards": [PAN]}).exception("card {}", PAN)
+    record = seen[0].record
+    assert record["message"] == "card <CREDIT_CARD>"
+    assert record["extra"] == {"customer": {"cards": ["<CREDIT_CARD>"]}}
+    assert record["exception"].type is KeyError and record["exception"].value is None
+    assert_clean(str(seen[0]))
+
+
+def test_file_sink_keeps_rotation_and_compression(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    logger.add(redactor.loguru_sink(path, rotation="500 B", compression="zip"))
+    for index in range(20):
+        logger.info("n{} card {}", index, PAN)
+    logger.remove()
+    assert list(tmp_path.glob("app.*.log.zip"))
+    assert_clean(path.read_text(encoding="utf-8"))
+    assert "card <CREDIT_CARD>" in path.read_text(encoding="utf-8")
+
+
+def test_file_options_are_refused_for_other_targets() -> None:
+    with pytest.raises(TypeError, match="only apply to a path target"):
+        redactor.loguru_sink(io.StringIO(), rotation="1 MB")
+
+
+def test_serialize_output_parses_and_is_clean() -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), serialize=True)
+    logger.bind(card=int(PAN), email=EMAIL).info("key {}", KEY)
+    document = json.loads(stream.getvalue())
+    assert document["record"]["extra"] == {"card": "<CREDIT_CARD>", "email": "<EMAIL_ADDRESS>"}
+    assert document["record"]["message"] == "key <STRIPE_SECRET_KEY>"
+    assert_clean(stream.getvalue())
+
+
+def test_colorize_follows_the_target_terminal_and_hides_split_numbers() -> None:
+    stream = Tty()
+    logger.add(redactor.loguru_sink(stream))  # colorize=None: loguru asks isatty()
+    logger.opt(colors=True).info("<red>{}</red><blue>{}</blue>", PAN[:4], PAN[4:])
+    logger.info("clean line")
+    lines = stream.getvalue().splitlines()
+    assert "<CREDIT_CARD>" in lines[0] and PAN[4:] not in lines[0]
+    assert "\x1b[" in lines[1]
+
+
+def test_a_logging_handler_target_gets_no_raw_exception(tmp_path: Path) -> None:
+    out = tmp_path / "handler.log"
+    handler = logging.FileHandler(out, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s %(extra)s"))
+    logger.add(redactor.loguru_sink(handler), format="{message}")
+    try:
+        raise ValueError(PAN)
+    except ValueError:
+        logger.bind(email=EMAIL).exception("failed")
+    logger.remove()
+    text = out.read_text(encoding="utf-8")
+    assert_clean(text)
+    assert text.startswith("ERROR failed") and "{'email': '<EMAIL_ADDRESS>'}" in text
+
+
+def test_a_coroutine_target_is_awaited_with_redacted_text() -> None:
+    seen: list[str] = []
+
+    async def target(message: str) -> None:
+        seen.append(message)
+
+    async def main() -> None:
+        logger.add(redactor.loguru_sink(target), format="{message}")
+        logger.info("card {}", PAN)
+        await logger.complete()
+
+    asyncio.run(main())
+    assert seen == ["card <CREDIT_CARD>\n"]
+
+
+def test_install_loguru_wraps_the_sinks_already_added(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    path = tmp_path / "plain.log"
+    logger.add(stream, format="{message} {extra}")
+    logger.add(path, serialize=True)
+    assert redactor.install_loguru() == 2
+    assert redactor.install_loguru() == 0
+    logger.bind(email=EMAIL).info("card {}", PAN)
+    logger.remove()
+    assert stream.getvalue() == "card <CREDIT_CARD> {'email': '<EMAIL_ADDRESS>'}\n"
+    assert json.loads(path.read_text(encoding="utf-8"))["record"]["extra"]["email"] == (
+        "<EMAIL_ADDRESS>"
+    )
+
+
+class _Broken(Redactor):
+    def redact(self, text: str) -> str:
+        raise RuntimeError("engine broke")
+
+
+def test_a_failing_redaction_writes_the_marker_and_tells_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream, redactor=_Broken()), format="{message}")
+    logger.info("card {}", PAN)
+    assert stream.getvalue() == "<WITHHELD 22 bytes>\n"
+    err = capsys.readouterr().err
+    assert "redactor: loguru message withheld: RuntimeError" in err
+    assert_clean(err)
+
+
+def test_a_failing_target_is_reported_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
+    def target(message: str) -> None:
+        raise OSError("disk full")
+
+    logger.add(redactor.loguru_sink(target), catch=False)
+    logger.info("card {}", PAN)  # catch=False: loguru would re-raise anything we let out
+    err = capsys.readouterr().err
+    assert "could not write; message dropped: OSError" in err
+    assert_clean(err)
+
+
+def test_eight_threads_logging_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "threads.log"
+    logger.add(redactor.loguru_sink(path), format="{message}")
+
+    def work(number: int) -> None:
+        for index in range(200):
+            logger.info("t{} n{} card {} email {}", number, index, PAN, EMAIL)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    logger.remove()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1600
+    assert all(line.endswith("card <CREDIT_CARD> email <EMAIL_ADDRESS>") for line in lines)
