@@ -9,7 +9,6 @@ writes the figures to bench/RESULTS.md under "## redact". Usage:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.metadata
 import os
 import platform
@@ -54,6 +53,7 @@ def machine_facts() -> list[str]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     return [
+        f"redactor at {revision()}",
         f"CPU: {cpu}",
         f"cores: {os.cpu_count()} (the CLI uses one)",
         f"Python: {platform.python_version()} ({platform.python_implementation()})",
@@ -62,13 +62,34 @@ def machine_facts() -> list[str]:
     ]
 
 
+def revision() -> str:
+    """The commit measured, and whether the engine or rules had uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "redactor", "rules"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown revision (not a git checkout)"
+    return head + (" with uncommitted changes to redactor/ or rules/" if dirty else "")
+
+
 def log_file(size_mb: float, seed: int) -> tuple[Path, Counter[str]]:
-    """The generated log file, reused while the generator and its arguments are unchanged."""
-    digest = hashlib.sha256((BENCH / "gen_logs.py").read_bytes()).hexdigest()[:10]
+    """The generated log file, written afresh (deterministically) on every run."""
     folder = Path(tempfile.gettempdir()) / "redactor-bench"
     folder.mkdir(exist_ok=True)
-    path = folder / f"stripe-{size_mb:g}MB-seed{seed}-{digest}.log"
-    planted = generate(path, int(size_mb * 1e6), seed)  # cheap next to the runs it feeds
+    path = folder / f"stripe-{size_mb:g}MB-seed{seed}.log"
+    planted = generate(path, int(size_mb * 1e6), seed)  # ~1 s per 30 MB
     return path, planted
 
 
