@@ -97,6 +97,7 @@ class Tailer:
 
     def _follow(self) -> None:
         self._watcher.start()
+        log.info("event=watching mode=%s files=%d", self._settings.watch, len(self._files))
         try:
             while not self._stopping:
                 poll = self._settings.poll_interval if self._settings.watch == "poll" else TICK

@@ -1,0 +1,207 @@
+"""Rotation, truncation and file identity, with a separate writer process and the daemon."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from tests.test_tail_support import (
+    Daemon,
+    caught_up,
+    daemons,
+    redacted,
+    start_writer,
+    wait_for,
+)
+
+__all__ = ["daemons"]
+
+
+def generations(log: Path) -> bytes:
+    """The rotated files oldest first, then the live one: everything the writer wrote."""
+    rotated = sorted(log.parent.glob(log.name + ".*"), key=lambda p: int(p.suffix[1:]))
+    return b"".join(path.read_bytes() for path in [*rotated, log])
+
+
+def seqs(data: bytes) -> list[int]:
+    return [int(line.split(b"seq=")[1][:6]) for line in data.splitlines()]
+
+
+class TestRenameAndCreate:
+    def test_every_generation_is_read_to_its_end_exactly_once(self, tmp_path: Path,
+                                                              daemons: list[Daemon]) -> None:
+        log = tmp_path / "app.log"
+        log.touch()
+        daemon = Daemon(tmp_path, [str(log)]).start()
+        daemons.append(daemon)
+
+        writer = start_writer(log, count=3000, every=700, mode="rename", pause=0.0005)
+        assert writer.wait(timeout=60) == 0
+
+        wait_for(lambda: caught_up(daemon, lambda: redacted(generations(log))), what="output")
+        assert daemon.stop() == 0
+        assert seqs(daemon.output()) == list(range(3000))
+
+    def test_a_file_deleted_while_open_is_read_to_its_end(self, tmp_path: Path,
+                                                          daemons: list[Daemon]) -> None:
+        log = tmp_path / "app.log"
+        log.write_bytes(b"first line\n")
+        daemon = Daemon(tmp_path, [str(log)]).start()
+        daemons.append(daemon)
+        wait_for(lambda: daemon.output() == b"first line\n")
+
+        with log.open("ab") as handle:  # a writer that keeps writing after the unlink
+            os.unlink(log)
+            handle.write(b"written after the delete\n")
+
+        wait_for(lambda: daemon.output() == b"first line\nwritten after the delete\n")
+        wait_for(lambda: b"event=finished" in daemon.log_bytes(), what="let go")
+
+    def test_two_rotations_while_the_daemon_is_stalled_keep_the_middle_file(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
+        log = tmp_path / "app.log"
+        log.write_bytes(b"gen1 a\n")
+        daemon = Daemon(tmp_path, [str(log)]).start()
+        daemons.append(daemon)
+        wait_for(lambda: daemon.output() == b"gen1 a\n")
+
+        daemon.signal(signal.SIGSTOP)  # the output side is stuck: no reads for a while
+        with log.open("ab") as handle:
+            handle.write(b"gen1 b\n")
+        os.rename(log, tmp_path / "app.log.1")
+        log.write_bytes(b"gen2 a\ngen2 b\n")
+        os.rename(log, tmp_path / "app.log.1")  # the first rotated file is replaced
+        log.write_bytes(b"gen3 a\n")
+        daemon.signal(signal.SIGCONT)
+
+        expected = b"gen1 a\ngen1 b\ngen2 a\ngen2 b\ngen3 a\n"
+        wait_for(lambda: daemon.output() == expected, what="all three generations")
+
+
+class TestTruncation:
+    def _follow_truncating_writer(self, tmp_path: Path, daemons: list[Daemon],
+                                  mode: str) -> tuple[Daemon, Path]:
+        log = tmp_path / "app.log"
+        log.touch()
+        daemon = Daemon(tmp_path, [str(log)]).start()
+        daemons.append(daemon)
+        writer = start_writer(log, count=2000, every=500, mode=mode, pause=0.001)
+        assert writer.wait(timeout=60) == 0
+        wait_for(lambda: seqs(daemon.output())[-1:] == [1999], what="the last line")
+        return daemon, log
+
+    def _check(self, daemon: Daemon) -> None:
+        got = seqs(daemon.output())
+        assert len(got) == len(set(got)), "a line was repeated"
+        assert got == sorted(got), "lines out of order"
+        assert daemon.log_bytes().count(b"event=truncated") + daemon.log_bytes().count(
+            b"event=rewritten") == 3
+        # Lines written between the last read and a truncation may be gone; each is counted
+        # in a loss window. Everything after the last truncation (seq 1501...) is there.
+        assert set(range(1501, 2000)) <= set(got)
+        assert len(got) >= 2000 - 3 * 50
+
+    def test_copytruncate_restarts_at_zero_without_repeats(self, tmp_path: Path,
+                                                           daemons: list[Daemon]) -> None:
+        daemon, _ = self._follow_truncating_writer(tmp_path, daemons, "copytruncate")
+        self._check(daemon)
+
+    def test_plain_truncation_restarts_at_zero_without_repeats(self, tmp_path: Path,
+                                                               daemons: list[Daemon]) -> None:
+        daemon, _ = self._follow_truncating_writer(tmp_path, daemons, "truncate")
+        self._check(daemon)
+
+    def test_truncated_and_quickly_rewritten_with_100_lines_reads_each_once(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
+        log = tmp_path / "app.log"
+        old = b"".join(b"old line %03d\n" % i for i in range(20))
+        log.write_bytes(old)
+        daemon = Daemon(tmp_path, [str(log)]).start()
+        daemons.append(daemon)
+        wait_for(lambda: daemon.output() == old)
+
+        new = b"".join(b"new line %03d, longer than the old ones\n" % i for i in range(100))
+        daemon.signal(signal.SIGSTOP)  # truncate and rewrite past the old end before it looks
+        with log.open("r+b") as handle:
+            handle.truncate(0)
+            handle.write(new)
+        daemon.signal(signal.SIGCONT)
+
+        wait_for(lambda: daemon.output() == old + new, what="the rewritten lines")
+        assert daemon.stop() == 0
+        assert daemon.output() == old + new
+
+    def test_truncated_to_50_bytes_and_appended_then_restarted_sends_nothing_twice(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
+        log = tmp_path / "app.log"
+        log.write_bytes(b"".join(b"before %03d ................................\n" % i
+                                 for i in range(20)))
+        daemon = Daemon(tmp_path, [str(log)]).start()
+        wait_for(lambda: daemon.output() == log.read_bytes())
+        before = daemon.output()
+
+        os.truncate(log, 50)
+        with log.open("ab") as handle:
+            handle.write(b"after truncation\n")
+        after = before + log.read_bytes()  # reading restarts at 0
+        wait_for(lambda: daemon.output() == after, what="the truncated file")
+        assert daemon.stop() == 0
+
+        daemon.start()
+        daemons.append(daemon)
+        with log.open("ab") as handle:
+            handle.write(b"after restart\n")
+        wait_for(lambda: daemon.output() == after + b"after restart\n")
+        assert daemon.stop() == 0
+        assert daemon.output() == after + b"after restart\n"
+
+
+class TestIdentity:
+    def test_a_reused_inode_with_new_content_is_read_from_its_start(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
+        log = tmp_path / "app.log"
+        log.write_bytes(b"the first file, first line\nits second line\n")
+        daemon = Daemon(tmp_path, [str(log)])
+        assert daemon.run_once() == 0
+        inode = log.stat().st_ino
+
+        log.unlink()
+        reused = _create_with_inode(tmp_path, inode)
+        reused.write_bytes(b"another file entirely, longer than the first one was\n")
+        reused.rename(log)
+        assert log.stat().st_ino == inode
+
+        assert daemon.run_once() == 0
+        assert daemon.output() == (b"the first file, first line\nits second line\n"
+                                   b"another file entirely, longer than the first one was\n")
+
+    def test_two_files_with_the_same_first_line_are_both_read(self, tmp_path: Path) -> None:
+        logs = tmp_path / "logs"
+        logs.mkdir()
+        (logs / "a.log").write_bytes(b"service started\nonly in a\n")
+        (logs / "b.log").write_bytes(b"service started\nonly in b\n")
+        daemon = Daemon(tmp_path, [str(logs / "*.log")])
+
+        assert daemon.run_once() == 0
+
+        assert daemon.output("a.log") == b"service started\nonly in a\n"
+        assert daemon.output("b.log") == b"service started\nonly in b\n"
+
+
+def _create_with_inode(folder: Path, inode: int) -> Path:
+    """ext4 and tmpfs hand a freed inode out again soon; create files until one gets it."""
+    candidates = []
+    for i in range(2000):
+        path = folder / f"candidate{i}"
+        path.touch()
+        if path.stat().st_ino == inode:
+            for other in candidates:
+                other.unlink()
+            return path
+        candidates.append(path)
+    raise AssertionError("the file system did not reuse the inode")
