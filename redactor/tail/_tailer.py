@@ -122,6 +122,8 @@ class Tailer:
             for output in self._outputs.values():
                 output.reopen()
             log.info("event=outputs_reopened outputs=%d", len(self._outputs))
+        if changes.events_lost:
+            log.warning("event=rescan reason=inotify_events_lost")
         full = changes.rescan or now - self._rescanned >= self._settings.rescan_interval
         if full:
             self._watcher.refresh()

@@ -42,6 +42,7 @@ class Changes:
     paths: set[str] = field(default_factory=set)
     moves: list[tuple[str, str]] = field(default_factory=list)
     rescan: bool = False
+    events_lost: bool = False
 
 
 def watch_roots(patterns: list[str]) -> dict[str, bool]:
@@ -121,7 +122,7 @@ class Watcher:
         """Record one watchdog event (called on the watchdog thread)."""
         if isinstance(event, EventsLostEvent):
             with self._lock:
-                self._changes.rescan = True
+                self._changes.rescan = self._changes.events_lost = True
             self._wake.set()
             return
         src = os.fsdecode(event.src_path)

@@ -1,0 +1,138 @@
+"""Restarts: kill -9 at random moments, SIGTERM, and unfinished last lines."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.test_tail_rotation import generations, seqs
+from tests.test_tail_support import Daemon, daemons, redacted, start_writer, wait_for
+
+__all__ = ["daemons"]
+
+
+def test_30_kill_9_while_a_writer_appends_neither_lose_nor_repeat_a_line(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    log = tmp_path / "app.log"
+    log.touch()
+    daemon = Daemon(tmp_path, [str(log)])
+    daemons.append(daemon)
+    writer = start_writer(log, count=6000, every=1500, mode="rename", pause=0.002)
+    chance = random.Random(20240601)
+
+    for _ in range(30):
+        process = subprocess.Popen(daemon.command(), stderr=subprocess.DEVNULL, cwd=tmp_path)
+        time.sleep(chance.uniform(0.05, 0.6))  # anywhere: start-up, catch-up, a checkpoint
+        process.kill()
+        process.wait(timeout=10)
+    assert writer.wait(timeout=60) == 0
+
+    daemon.start()
+    expected = redacted(generations(log))
+    wait_for(lambda: daemon.output() == expected, timeout=30, what="the full output")
+    assert daemon.stop() == 0
+    assert seqs(daemon.output()) == list(range(6000))
+
+
+def test_sigterm_drains_checkpoints_and_exits_0(tmp_path: Path, daemons: list[Daemon]) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"one\ntwo\n")
+    daemon = Daemon(tmp_path, [str(log)]).start()
+    daemons.append(daemon)
+    wait_for(lambda: daemon.output() == b"one\ntwo\n")
+
+    assert daemon.stop() == 0
+
+    assert b'"offset":8' in (daemon.state / "tail-state.json").read_bytes()
+    assert b"event=stopped" in daemon.log_bytes()
+
+
+def test_sigint_also_exits_0(tmp_path: Path, daemons: list[Daemon]) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"one\n")
+    daemon = Daemon(tmp_path, [str(log)]).start()
+    daemons.append(daemon)
+
+    daemon.signal(signal.SIGINT)
+
+    assert daemon.process is not None
+    assert daemon.process.wait(timeout=20) == 0
+
+
+def test_a_partial_line_across_sigterm_and_restart_stays_one_line(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"before\n")
+    daemon = Daemon(tmp_path, [str(log)]).start()
+    daemons.append(daemon)
+    wait_for(lambda: daemon.output() == b"before\n")
+
+    with log.open("ab") as handle:  # printf abc
+        handle.write(b"abc")
+    time.sleep(0.3)
+    assert daemon.stop() == 0
+    with log.open("ab") as handle:  # echo def
+        handle.write(b"def\n")
+    daemon.start()
+
+    wait_for(lambda: daemon.output() == b"before\nabcdef\n", what="abcdef")
+    assert daemon.stop() == 0
+    assert daemon.output() == b"before\nabcdef\n"
+
+
+def test_a_partial_line_across_kill_9_is_not_lost_or_split(tmp_path: Path,
+                                                          daemons: list[Daemon]) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"before\nhalf of a line with card 4242 4242")
+    daemon = Daemon(tmp_path, [str(log)]).start()
+    daemons.append(daemon)
+    wait_for(lambda: daemon.output() == b"before\n")
+    time.sleep(0.2)
+
+    daemon.kill()
+    with log.open("ab") as handle:
+        handle.write(b" 4242 4242 declined\n")
+    daemon.start()
+
+    expected = b"before\nhalf of a line with card <CREDIT_CARD> declined\n"
+    wait_for(lambda: daemon.output() == expected, what="the completed line")
+
+
+def test_a_partial_line_is_written_after_the_timeout(tmp_path: Path,
+                                                     daemons: list[Daemon]) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"")
+    daemon = Daemon(tmp_path, [str(log)], partial=0.3).start()
+    daemons.append(daemon)
+
+    with log.open("ab") as handle:
+        handle.write(b"no newline yet")
+    wait_for(lambda: daemon.output() == b"no newline yet", what="the timed-out line")
+    with log.open("ab") as handle:
+        handle.write(b", now ended\n")
+
+    wait_for(lambda: daemon.output() == b"no newline yet, now ended\n")
+
+
+def test_a_card_number_cut_by_the_partial_line_timeout_does_not_leak(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"")
+    daemon = Daemon(tmp_path, [str(log)], partial=0.3).start()
+    daemons.append(daemon)
+
+    with log.open("ab") as handle:
+        handle.write(b"paid card=42424242")
+    wait_for(lambda: daemon.output() == b"paid card=42424242", what="the first half")
+    with log.open("ab") as handle:
+        handle.write(b"42424242 ok\n")
+
+    wait_for(lambda: daemon.output().endswith(b" ok\n"), what="the second half")
+    assert daemon.output() == b"paid card=42424242<CREDIT_CARD> ok\n"
+    assert b"4242424242424242" not in daemon.output()
