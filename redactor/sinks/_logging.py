@@ -58,7 +58,7 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact `record` in place (once) and let it through; never raises."""
-        if getattr(record, _DONE, False):
+        if record.__dict__.get(_DONE):
             return True
         try:
             self._redact(record)
@@ -69,7 +69,7 @@ class RedactingFilter(logging.Filter):
         return True
 
     def _redact(self, record: logging.LogRecord) -> None:
-        redactor = self.redactor
+        redactor = self._redactor or self.redactor
         record.msg = redact_message(redactor, _message(record))
         record.args = ()
         if "message" in record.__dict__:
