@@ -248,7 +248,7 @@ def _extra_analyzer(config: Config) -> ExtraAnalyzer | None:
         return None
     from ._presidio import ExtraAnalyzer  # imported only when configured: it loads spaCy
 
-    return ExtraAnalyzer(config.presidio)
+    return ExtraAnalyzer(config.presidio, str(config.source or "<defaults>"))
 
 
 def report_failure(what: str, error: BaseException) -> None:
