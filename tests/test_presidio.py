@@ -219,6 +219,7 @@ class TestPresidioConfigErrors:
         with pytest.raises(ConfigError) as caught:
             redactor_with(tmp_path, f"[presidio]\n{toml}\n")
 
+        assert caught.value.source == str(tmp_path / "config.toml")
         assert caught.value.key == key
         assert words in caught.value.message
 
