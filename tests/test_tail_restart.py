@@ -85,8 +85,9 @@ def test_a_partial_line_across_sigterm_and_restart_stays_one_line(
     assert daemon.output() == b"before\nabcdef\n"
 
 
-def test_a_partial_line_across_kill_9_is_not_lost_or_split(tmp_path: Path,
-                                                          daemons: list[Daemon]) -> None:
+def test_a_partial_line_across_kill_9_is_not_lost_or_split(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
     log = tmp_path / "app.log"
     log.write_bytes(b"before\nhalf of a line with card 4242 4242")
     daemon = Daemon(tmp_path, [str(log)]).start()
@@ -103,8 +104,7 @@ def test_a_partial_line_across_kill_9_is_not_lost_or_split(tmp_path: Path,
     wait_for(lambda: daemon.output() == expected, what="the completed line")
 
 
-def test_a_partial_line_is_written_after_the_timeout(tmp_path: Path,
-                                                     daemons: list[Daemon]) -> None:
+def test_a_partial_line_is_written_after_the_timeout(tmp_path: Path, daemons: list[Daemon]) -> None:
     log = tmp_path / "app.log"
     log.write_bytes(b"")
     daemon = Daemon(tmp_path, [str(log)], partial=0.3).start()

@@ -29,8 +29,9 @@ def seqs(data: bytes) -> list[int]:
 
 
 class TestRenameAndCreate:
-    def test_every_generation_is_read_to_its_end_exactly_once(self, tmp_path: Path,
-                                                              daemons: list[Daemon]) -> None:
+    def test_every_generation_is_read_to_its_end_exactly_once(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
         log = tmp_path / "app.log"
         log.touch()
         daemon = Daemon(tmp_path, [str(log)]).start()
@@ -43,8 +44,9 @@ class TestRenameAndCreate:
         assert daemon.stop() == 0
         assert seqs(daemon.output()) == list(range(3000))
 
-    def test_a_file_deleted_while_open_is_read_to_its_end(self, tmp_path: Path,
-                                                          daemons: list[Daemon]) -> None:
+    def test_a_file_deleted_while_open_is_read_to_its_end(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
         log = tmp_path / "app.log"
         log.write_bytes(b"first line\n")
         daemon = Daemon(tmp_path, [str(log)]).start()
@@ -81,8 +83,9 @@ class TestRenameAndCreate:
 
 
 class TestTruncation:
-    def _follow_truncating_writer(self, tmp_path: Path, daemons: list[Daemon],
-                                  mode: str) -> tuple[Daemon, Path]:
+    def _follow_truncating_writer(
+        self, tmp_path: Path, daemons: list[Daemon], mode: str
+    ) -> tuple[Daemon, Path]:
         log = tmp_path / "app.log"
         log.touch()
         daemon = Daemon(tmp_path, [str(log)]).start()
@@ -96,20 +99,25 @@ class TestTruncation:
         got = seqs(daemon.output())
         assert len(got) == len(set(got)), "a line was repeated"
         assert got == sorted(got), "lines out of order"
-        assert daemon.log_bytes().count(b"event=truncated") + daemon.log_bytes().count(
-            b"event=rewritten") == 3
+        assert (
+            daemon.log_bytes().count(b"event=truncated")
+            + daemon.log_bytes().count(b"event=rewritten")
+            == 3
+        )
         # Lines written between the last read and a truncation may be gone; each is counted
         # in a loss window. Everything after the last truncation (seq 1501...) is there.
         assert set(range(1501, 2000)) <= set(got)
         assert len(got) >= 2000 - 3 * 50
 
-    def test_copytruncate_restarts_at_zero_without_repeats(self, tmp_path: Path,
-                                                           daemons: list[Daemon]) -> None:
+    def test_copytruncate_restarts_at_zero_without_repeats(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
         daemon, _ = self._follow_truncating_writer(tmp_path, daemons, "copytruncate")
         self._check(daemon)
 
-    def test_plain_truncation_restarts_at_zero_without_repeats(self, tmp_path: Path,
-                                                               daemons: list[Daemon]) -> None:
+    def test_plain_truncation_restarts_at_zero_without_repeats(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
         daemon, _ = self._follow_truncating_writer(tmp_path, daemons, "truncate")
         self._check(daemon)
 
@@ -138,8 +146,9 @@ class TestTruncation:
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
         log = tmp_path / "app.log"
-        log.write_bytes(b"".join(b"before %03d ................................\n" % i
-                                 for i in range(20)))
+        log.write_bytes(
+            b"".join(b"before %03d ................................\n" % i for i in range(20))
+        )
         daemon = Daemon(tmp_path, [str(log)]).start()
         wait_for(lambda: daemon.output() == log.read_bytes())
         before = daemon.output()
@@ -177,8 +186,10 @@ class TestIdentity:
         assert log.stat().st_ino == inode
 
         assert daemon.run_once() == 0
-        assert daemon.output() == (b"the first file, first line\nits second line\n"
-                                   b"another file entirely, longer than the first one was\n")
+        assert daemon.output() == (
+            b"the first file, first line\nits second line\n"
+            b"another file entirely, longer than the first one was\n"
+        )
 
     def test_two_files_with_the_same_first_line_are_both_read(self, tmp_path: Path) -> None:
         logs = tmp_path / "logs"

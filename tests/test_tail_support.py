@@ -24,7 +24,7 @@ FAST = """
 [tail]
 checkpoint_interval = 0.05
 rotate_wait = 0.3
-rescan_interval = 1.0
+rescan_interval = {rescan}
 poll_interval = 0.05
 partial_line_timeout = {partial}
 fsync = "never"
@@ -76,8 +76,9 @@ def redacted(data: bytes) -> bytes:
     return redactor.Redactor().redact_bytes(data)
 
 
-def start_writer(path: Path, count: int, every: int = 0, mode: str = "none",
-                 pause: float = 0.0) -> subprocess.Popen[bytes]:
+def start_writer(
+    path: Path, count: int, every: int = 0, mode: str = "none", pause: float = 0.0
+) -> subprocess.Popen[bytes]:
     """Start the writer process."""
     args = [sys.executable, "-c", WRITER, str(path), str(count), str(every), mode, str(pause)]
     return subprocess.Popen(args)
@@ -86,22 +87,42 @@ def start_writer(path: Path, count: int, every: int = 0, mode: str = "none",
 class Daemon:
     """`redactor tail` as a real process, with its stderr kept in a file."""
 
-    def __init__(self, root: Path, patterns: list[str], *, partial: float = 5.0,
-                 extra: str = "", args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        patterns: list[str],
+        *,
+        partial: float = 5.0,
+        rescan: float = 1.0,
+        extra: str = "",
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.root = root
         self.out = root / "out"
         self.state = root / "state"
         self.config = root / "tail.toml"
-        self.config.write_text(FAST.format(partial=partial, extra=extra))
+        self.config.write_text(FAST.format(partial=partial, rescan=rescan, extra=extra))
         self.stderr_path = root / "daemon.stderr"
         self.patterns = patterns
         self.args = args
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self, *more: str) -> list[str]:
-        return [sys.executable, "-m", "redactor", "tail", *self.patterns, "--output-dir",
-                str(self.out), "--state-dir", str(self.state), "--config", str(self.config),
-                *self.args, *more]
+        return [
+            sys.executable,
+            "-m",
+            "redactor",
+            "tail",
+            *self.patterns,
+            "--output-dir",
+            str(self.out),
+            "--state-dir",
+            str(self.state),
+            "--config",
+            str(self.config),
+            *self.args,
+            *more,
+        ]
 
     def start(self) -> Daemon:
         """Start the daemon and wait until it watches for changes."""
@@ -110,15 +131,19 @@ class Daemon:
         process = subprocess.Popen(self.command(), stderr=stderr, cwd=self.root)
         stderr.close()
         self.process = process
-        wait_for(lambda: b"event=watching" in self.log_bytes()[mark:]
-                 or process.poll() is not None, 20, "the daemon to start")
+        wait_for(
+            lambda: b"event=watching" in self.log_bytes()[mark:] or process.poll() is not None,
+            20,
+            "the daemon to start",
+        )
         assert process.poll() is None, self.log_bytes()[mark:].decode(errors="replace")
         return self
 
     def run_once(self) -> int:
         with self.stderr_path.open("ab") as stderr:
-            return subprocess.run(self.command("--once"), stderr=stderr, cwd=self.root,
-                                  timeout=60).returncode
+            return subprocess.run(
+                self.command("--once"), stderr=stderr, cwd=self.root, timeout=60
+            ).returncode
 
     def signal(self, number: int) -> None:
         assert self.process is not None
