@@ -45,6 +45,21 @@ class Adder:
         self.added.append(event)
 
 
+class SplitAdder:
+    """Shaped like the alerting aggregator: `add_error(event)` and `add_request(event)`."""
+
+    def __init__(self) -> None:
+        self.errors: list[ErrorEvent] = []
+        self.requests: list[RequestEvent] = []
+
+    def add_error(self, event: ErrorEvent) -> bool:
+        self.errors.append(event)
+        return True
+
+    def add_request(self, event: RequestEvent) -> None:
+        self.requests.append(event)
+
+
 class AppError(Exception):
     pass
 
@@ -122,6 +137,21 @@ def test_an_object_with_add_serves_as_recorder(fake: StripeFake) -> None:
         logger.exception("auth")
     assert [type(e).__name__ for e in adder.added] == ["ErrorEvent"]
     assert adder.added[0].error_class == "AuthenticationError"  # type: ignore[attr-defined]
+
+
+def test_an_aggregator_shaped_object_gets_errors_and_requests(fake: StripeFake) -> None:
+    target = SplitAdder()
+    handler = logging.StreamHandler(io.StringIO())
+    handler.addFilter(redactor.RedactingFilter(recorder=target))
+    log = logging.Logger("stripe")
+    log.addHandler(handler)
+    log.info("message='Stripe API response' path=x response_code=402")
+    try:
+        raise declined(fake, "card_declined")
+    except stripe.StripeError:
+        log.exception("declined")
+    assert [e.error_class for e in target.errors] == ["CardError"]
+    assert [e.http_status for e in target.requests] == [402]
 
 
 def test_errors_of_stripe_before_v8_are_recognised_by_module_and_name() -> None:

@@ -28,13 +28,26 @@ class ErrorRecorder(Protocol):
 
 
 class _Adder:
-    """Lets an object with `add(event)` (the aggregator's own method) serve as a recorder."""
+    """Lets an object with `add(event)` serve as a recorder."""
 
     def __init__(self, target: Any) -> None:
         self.target = target
 
     def record(self, event: ErrorEvent | RequestEvent) -> None:
         self.target.add(event)
+
+
+class _SplitAdder:
+    """Lets the alerting aggregator (`add_error`, `add_request`) serve as a recorder."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def record(self, event: ErrorEvent | RequestEvent) -> None:
+        if isinstance(event, ErrorEvent):
+            self.target.add_error(event)
+        elif callable(getattr(self.target, "add_request", None)):
+            self.target.add_request(event)
 
 
 _default: ErrorRecorder | None = None
@@ -44,7 +57,8 @@ def set_error_recorder(recorder: object | None) -> None:
     """Set the recorder that sinks and filters without their own `recorder=` report to.
 
     Args:
-        recorder: an object with `record(event)` or `add(event)`; None stops recording.
+        recorder: an object with `record(event)`, `add(event)`, or `add_error(event)` and
+            `add_request(event)` (the alerting `Aggregator`); None stops recording.
     """
     global _default
     _default = as_recorder(recorder)
@@ -56,9 +70,11 @@ def get_error_recorder() -> ErrorRecorder | None:
 
 
 def as_recorder(recorder: object | None) -> ErrorRecorder | None:
-    """Accept an `ErrorRecorder`, an object with `add(event)`, or None."""
+    """Accept an `ErrorRecorder`, an object with `add(event)` or `add_error(event)`, or None."""
     if recorder is None or isinstance(recorder, ErrorRecorder):
         return recorder
+    if callable(getattr(recorder, "add_error", None)):
+        return _SplitAdder(recorder)
     if callable(getattr(recorder, "add", None)):
         return _Adder(recorder)
     raise TypeError(f"a recorder needs record(event) or add(event), not {type(recorder)!r}")
