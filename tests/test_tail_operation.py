@@ -342,3 +342,32 @@ class TestConfig:
 
         assert done.returncode == 0, done.stderr
         assert (tmp_path / "redacted" / "app.log").read_bytes() == b"from config\n"
+
+
+class TestOutputs:
+    @pytest.mark.parametrize("policy", ["always", "interval", "never"])
+    def test_every_fsync_policy_writes_the_same_output(self, tmp_path: Path, policy: str) -> None:
+        log = tmp_path / "app.log"
+        log.write_bytes(f"card={CARD}\nplain\n".encode())
+        daemon = Daemon(tmp_path, [str(log)], extra=f'fsync = "{policy}"')
+        daemon.config.write_text(daemon.config.read_text().replace('fsync = "never"\n', ""))
+
+        assert daemon.run_once() == 0
+
+        assert daemon.output() == b"card=<CREDIT_CARD>\nplain\n"
+
+    def test_the_output_name_template_and_recursive_globs(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
+        logs = tmp_path / "logs"
+        (logs / "api").mkdir(parents=True)
+        (logs / "api" / "app.log").write_bytes(b"deep\n")
+        daemon = Daemon(
+            tmp_path, [str(logs / "**" / "*.log")], extra='output_name = "{stem}.redacted{suffix}"'
+        ).start()
+        daemons.append(daemon)
+        (logs / "api" / "v2").mkdir()
+        (logs / "api" / "v2" / "later.log").write_bytes(b"deeper\n")
+
+        wait_for(lambda: daemon.output("app.redacted.log") == b"deep\n")
+        wait_for(lambda: daemon.output("later.redacted.log") == b"deeper\n")

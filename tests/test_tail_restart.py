@@ -136,3 +136,26 @@ def test_a_card_number_cut_by_the_partial_line_timeout_does_not_leak(
     wait_for(lambda: daemon.output().endswith(b" ok\n"), what="the second half")
     assert daemon.output() == b"paid card=42424242<CREDIT_CARD> ok\n"
     assert b"4242424242424242" not in daemon.output()
+
+
+def test_kill_9_in_the_middle_of_a_20_mb_line_resumes_mid_line_exactly(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    log = tmp_path / "app.log"
+    piece = b"x=" + b"0123456789" * 50_000 + b" card=4242424242424242 "
+    line = piece * 40 + b"\n"  # 20 MB
+    log.write_bytes(b"")
+    daemon = Daemon(tmp_path, [str(log)]).start()
+    daemons.append(daemon)
+    log.write_bytes(line)
+    out = daemon.out / "app.log"
+
+    wait_for(lambda: out.exists() and out.stat().st_size > 9 << 20, timeout=60)
+    daemon.kill()
+    state = (daemon.state / "tail-state.json").read_text()
+    daemon.start()
+
+    expected = redacted(line)
+    wait_for(lambda: out.stat().st_size >= len(expected), timeout=60, what="the whole line")
+    assert daemon.output() == expected
+    assert '"offset":0,' not in state.split('"outputs"')[0], "no checkpoint inside the line"

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path, PurePath
+from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from ._settings import TailSettings
 from ._sink import LineSink, SinkFeeder
 from ._source import FileKey, TrackedFile, open_file
 from ._state import FileMark, OutputMark, State, load_state, save_state
-from ._watch import Changes, Watcher, expand
+from ._watch import Changes, Watcher, expand, matches
 
 if TYPE_CHECKING:
     from .._engine import Redactor
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("redactor.tail")
 TICK = 0.1
 # Read at most this much of one file per round, so other files and checkpoints get their turn.
-ROUND_LIMIT = 64 << 20
+ROUND_LIMIT = 8 << 20
 
 
 class Tailer:
@@ -155,7 +155,7 @@ class Tailer:
     def _matches(self, path: str) -> bool:
         if path.startswith(self._ignore):
             return False
-        return any(PurePath(path).match(pattern) for pattern in self._patterns)
+        return any(matches(path, pattern) for pattern in self._patterns)
 
     def _look_at(self, path: str) -> None:
         """Bring what we know about `path` up to date with what is on disk."""

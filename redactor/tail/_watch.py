@@ -6,6 +6,7 @@ instead of losing track, and polling rescans every time.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import threading
@@ -63,6 +64,20 @@ def expand(patterns: list[str]) -> list[str]:
     for pattern in patterns:
         found.update(glob.glob(pattern, recursive=True))
     return sorted(path for path in found if os.path.isfile(path))
+
+
+def matches(path: str, pattern: str) -> bool:
+    """Whether `path` matches the glob `pattern` (`**` stands for any number of folders)."""
+    return _match_parts(Path(path).parts, Path(pattern).parts)
+
+
+def _match_parts(parts: tuple[str, ...], patterns: tuple[str, ...]) -> bool:
+    if not patterns:
+        return not parts
+    head, rest = patterns[0], patterns[1:]
+    if head == "**":
+        return any(_match_parts(parts[i:], rest) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], head) and _match_parts(parts[1:], rest)
 
 
 class Watcher:
