@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,10 +33,13 @@ class _Mailbox:
 def smtp_server() -> Iterator[tuple[int, _Mailbox]]:
     """An aiosmtpd server on 127.0.0.1; set `.refuse` to answer 451 to every message."""
     box = _Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield controller.server.sockets[0].getsockname()[1], box
+        yield port, box
     finally:
         controller.stop()
 

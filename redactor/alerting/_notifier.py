@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,20 @@ def quiet_apprise_logger() -> None:
         logger.setLevel(logging.INFO)
 
 
+def load_apprise() -> Any:
+    """Import apprise (once), hiding the deprecation its email plugin's pgpy import raises."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="'imghdr' is deprecated",
+                                category=DeprecationWarning)
+        import apprise
+
+        apprise.Apprise().add("json://127.0.0.1")  # loads the plugins while filtered
+    return apprise
+
+
 def masked(url: str) -> str:
     """A channel URL in apprise's privacy form (secrets starred), or a placeholder."""
-    import apprise
+    apprise = load_apprise()
 
     instance = apprise.Apprise.instantiate(url)
     return str(instance.url(privacy=True)) if instance else "<invalid apprise URL>"
@@ -53,7 +65,7 @@ def masked(url: str) -> str:
 
 def apprise_send(url: str, rendered: Rendered) -> Delivery:
     """Send one notification to one apprise URL and read apprise 2.x's result object."""
-    import apprise
+    apprise = load_apprise()
 
     quiet_apprise_logger()
     notifier = apprise.Apprise()
@@ -85,10 +97,14 @@ class Notifier:
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self._send = sender
+        if sender is apprise_send:
+            load_apprise()  # in the caller's thread: warnings filters are not thread-safe
         self._clock = clock
         self._pending: list[Pending] = self._outbox.load()
+        for pending in self._pending:
+            pending.next_try.clear()  # left from before a restart: try again at once
         self._lock = threading.Lock()
-        self._idle = threading.Event()
+        self._open = len(self._pending)  # submitted or loaded, not yet done by every channel
         self._stop = threading.Event()
         self.delivered = 0
         self.dropped = 0
@@ -101,18 +117,26 @@ class Notifier:
         now = self._clock()
         pending = Pending(uuid.uuid4().hex, now,
                           {name: vars(rendered).copy() for name, rendered in bodies.items()})
-        self._idle.clear()
+        with self._lock:
+            self._open += 1
         try:
             self._queue.put_nowait(pending)
         except queue.Full:
+            with self._lock:
+                self._open -= 1
             self.dropped += 1
             sys.stderr.write("redactor: alert queue full; a notification was dropped\n")
             return False
         return True
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until nothing is queued or due; True if that happened within `timeout`."""
-        return self._idle.wait(timeout)
+        """Wait until every notification is delivered; True if that happened in `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self.outstanding:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def close(self, timeout: float = 30.0) -> bool:
         """Deliver what can be delivered within `timeout`; the rest stays in the outbox."""
@@ -126,21 +150,18 @@ class Notifier:
     def outstanding(self) -> int:
         """Notifications not yet confirmed by every channel."""
         with self._lock:
-            return len(self._pending) + self._queue.qsize()
+            return self._open
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._take(self._next_wait())
             self._deliver_due()
-            with self._lock:
-                if not self._pending and self._queue.empty():
-                    self._idle.set()
 
     def _next_wait(self) -> float:
         with self._lock:
-            dues = [due for p in self._pending for due in p.next_try.values()]
+            dues = [p.next_try.get(name, 0.0) for p in self._pending for name in p.bodies]
         if not dues:
-            return 0.5 if self._pending else 3600.0
+            return 3600.0
         return max(0.0, min(min(dues) - self._clock(), 0.5))
 
     def _take(self, wait: float) -> None:
@@ -167,6 +188,7 @@ class Notifier:
             if not pending.bodies:
                 with self._lock:
                     self._pending.remove(pending)
+                    self._open -= 1
 
     def _attempt(self, pending: Pending, name: str) -> None:
         url = self._channels.get(name)

@@ -87,7 +87,8 @@ def _samples(alert: Alert, slack: bool, dashboard: str) -> list[str]:
         lines.append(f"Sample: `{sample}`" if slack else f"Sample: {sample}")
         if event.request_id:
             link = dashboard_link(event.request_id, event.livemode, dashboard)
-            lines.append(f"Request: <{link}|{event.request_id}>" if slack
+            # apprise turns a markdown link into Slack's <url|text> form
+            lines.append(f"Request: [{event.request_id}]({link})" if slack
                          else f"Request: {event.request_id} {link}")
     return lines
 
