@@ -81,6 +81,7 @@ class Redactor:
         self._replacers = {c.rule.id: c.replacer for c in self._compiled}
         self._scanner = Scanner(self._compiled)
         self._fallbacks = {c.rule.id: self._fallback_scanner(c) for c in self._compiled}
+        self._digits_only = _digit_rules_alone(self._compiled)
         self.stats = RedactionStats()
         self._extra = _extra_analyzer(self.config)
 
@@ -101,9 +102,15 @@ class Redactor:
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
         data = text.encode("utf-8", "surrogatepass")
-        if self._extra is None and not self._scanner.matches(data):
+        try:
+            findings = self._find(data)
+        except Exception as error:  # fail closed, as redact_bytes does
+            report_failure("redaction failed; withholding the lines that fail", error)
+            return self._redact_by_line(data).decode("utf-8", "surrogatepass")
+        if not findings:
             return text
-        return self.redact_bytes(data).decode("utf-8", "surrogatepass")
+        self.stats.count(findings)
+        return self._apply(data, findings).decode("utf-8", "surrogatepass")
 
     def redact_bytes(self, data: bytes) -> bytes:
         """Return `data` with every secret replaced; a line that fails is withheld, not passed."""
@@ -162,6 +169,8 @@ class Redactor:
         reach = rejected.end
         if data[rejected.end : rejected.end + 1] not in _BLANK_BYTES:
             reach = min(len(data), rejected.end + _FALLBACK_REACH)
+        elif rejected.compiled.rule.id in self._digits_only:
+            return []  # no other rule can match inside a run of digits and separators
         candidate = scanner.first(data, rejected.start, reach)
         if candidate is None or candidate.start >= rejected.end:
             return []
@@ -188,11 +197,38 @@ class Redactor:
 
 def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
     compiled, start, end, keep_end = candidate
+    spans = compiled.validator(data, start, end)
+    if not spans:
+        return spans  # type: ignore[return-value]
     rule = compiled.rule
+    if rule.ignore_after:
+        spans = [span for span in spans if not _after_key(data, span[0], compiled.ignore_keys)]
     return [
         Finding(begin, finish, rule.id, rule.entity, max(0, keep_end - begin))
-        for begin, finish in compiled.validator(data, start, end)
+        for begin, finish in spans
     ]
+
+
+def _after_key(data: bytes, start: int, keys: tuple[bytes, ...]) -> bool:
+    """Whether the value at `start` is the value of one of `keys` (key=, "key": ...)."""
+    before = data[max(0, start - 48) : start].rstrip(b"\"' \t=:").lower()
+    return before.endswith(keys)
+
+
+_DIGIT_PROBES = (b"4242424242424242", b"4242 4242-4242+4242", b"123-45-6789", b"12 34", b"123")
+
+
+def _digit_rules_alone(compiled: list[CompiledRule]) -> frozenset[str]:
+    """The card rules whose rejected candidates need no second look inside.
+
+    That holds while no other rule matches a run of digits and separators; a custom
+    digits-only rule would, and then every rejected card candidate is searched again.
+    """
+    card_rules = {c.rule.id for c in compiled if c.rule.validator == "pan"}
+    others = [c for c in compiled if c.rule.id not in card_rules]
+    if any(c.regex.search(probe) for c in others for probe in _DIGIT_PROBES):
+        return frozenset()
+    return frozenset(card_rules)
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:

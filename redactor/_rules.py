@@ -35,6 +35,7 @@ class Rule:
     description: str = ""
     score: float = 0.8
     enabled: bool = True
+    ignore_after: list[str] = field(default_factory=list)
     source: str = ""
 
 

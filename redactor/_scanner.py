@@ -1,9 +1,15 @@
-"""One RE2 alternation over a set of rules, and the mapping of a match back to its rule."""
+"""One RE2 alternation over a set of rules, and the mapping of a match back to its rule.
+
+The alternation has one group per rule and no others: capture groups cost RE2 a slower
+matching engine on every match, so a rule's inner groups (`value`, `keep`) are read with a
+second, anchored match of that rule alone, and only when they are needed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import re2
@@ -11,6 +17,8 @@ import re2
 from ._replace import Replacer
 from ._rules import Rule, latin1_options
 from ._validators import Validator
+
+_INNER_GROUP = re.compile(r"\(\?P<(value|keep)>")
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,23 @@ class CompiledRule:
     rule: Rule
     validator: Validator
     replacer: Replacer
+    regex: Any = field(init=False)
+    value_group: int = field(init=False)
+    keep_group: int = field(init=False)
+    needs_groups: bool = field(init=False)
+    ignore_keys: tuple[bytes, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        regex = re2.compile(self.rule.pattern.encode(), latin1_options())
+        groups = regex.groupindex
+        value, keep = groups.get(b"value", 0), groups.get(b"keep", 0)
+        masking = self.replacer.mode == "mask"
+        object.__setattr__(self, "regex", regex)
+        object.__setattr__(self, "value_group", value)
+        object.__setattr__(self, "keep_group", keep if masking else 0)
+        object.__setattr__(self, "needs_groups", bool(value or (keep and masking)))
+        keys = tuple(key.lower().encode() for key in self.rule.ignore_after)
+        object.__setattr__(self, "ignore_keys", keys)
 
 
 class Candidate(NamedTuple):
@@ -35,44 +60,53 @@ class Scanner:
     """Finds candidates of many rules in one linear pass."""
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        parts = []
-        for index, compiled in enumerate(rules):
-            pattern = compiled.rule.pattern
-            pattern = pattern.replace("(?P<value>", f"(?P<r{index}v>")
-            pattern = pattern.replace("(?P<keep>", f"(?P<r{index}k>")
-            parts.append(f"(?P<r{index}>{pattern})")
-        self.pattern = "|".join(parts)
-        self._regex = re2.compile(self.pattern.encode(), latin1_options())
-        self._count = self._regex.groups + 1
-        groups = {name.decode(): number for name, number in self._regex.groupindex.items()}
         self._rules = list(rules)
-        # Per rule: its outer group, the group holding the value, the group a mask keeps.
-        self._groups = [
-            (groups[f"r{i}"], groups.get(f"r{i}v", groups[f"r{i}"]), groups.get(f"r{i}k", 0))
-            for i in range(len(rules))
-        ]
+        self.pattern = "|".join(f"({_INNER_GROUP.sub('(?:', c.rule.pattern)})" for c in rules)
+        self._regex = re2.compile(self.pattern.encode(), latin1_options())
+        # The pybind object under the wrapper: its Match returns the span table directly,
+        # without the wrapper's per-match Python bookkeeping. Both are google-re2's own API.
+        self._match = self._regex._regexp.Match
+        self._unanchored = re2._Anchor.UNANCHORED
+        self._anchored = re2._Anchor.ANCHOR_START
+        # Checked from the last rule: card candidates, the most frequent, are last in order.
+        self._order = list(reversed(range(len(rules))))
 
-    def candidates(self, data: bytes) -> Iterator[Candidate]:
-        """Every non-overlapping candidate in `data`, leftmost first."""
-        for match in self._regex.finditer(data):
-            yield self._candidate(match)
+    def candidates(self, data: bytes, start: int = 0, end: int | None = None) -> list[Candidate]:
+        """Every non-overlapping candidate in `data[start:end]`, leftmost first."""
+        end = len(data) if end is None else end
+        found: list[Candidate] = []
+        match, unanchored = self._match, self._unanchored
+        while True:
+            spans = match(unanchored, data, start, end)
+            begin, finish = spans[0]
+            if begin < 0:
+                return found
+            found.append(self._candidate(data, spans, begin, finish))
+            start = finish if finish > begin else finish + 1
 
     def matches(self, data: bytes) -> bool:
-        """Whether any rule has a candidate in `data` (the fast path for clean text)."""
-        return self._regex.search(data) is not None
+        """Whether any rule has a candidate in `data`."""
+        return bool(self._match(self._unanchored, data, 0, len(data))[0][0] >= 0)
 
     def first(self, data: bytes, start: int, end: int) -> Candidate | None:
         """The leftmost candidate within `data[start:end]`, if any."""
-        match = self._regex.search(data, start, end)
-        return None if match is None else self._candidate(match)
+        spans = self._match(self._unanchored, data, start, end)
+        begin, finish = spans[0]
+        return None if begin < 0 else self._candidate(data, spans, begin, finish)
 
-    def _candidate(self, match: Any) -> Candidate:
-        # The wrapper's public accessors re-validate the group number on every call; on the hot
-        # path read its span table directly when it has one.
-        spans = getattr(match, "_spans", None) or [match.span(i) for i in range(self._count)]
-        for index, (outer, value, keep) in enumerate(self._groups):
-            if spans[outer][0] >= 0:
-                start, end = spans[value]
-                keep_end = spans[keep][1] if keep else start
-                return Candidate(self._rules[index], start, end, keep_end)
+    def _candidate(self, data: bytes, spans: Any, begin: int, finish: int) -> Candidate:
+        for index in self._order:
+            if spans[index + 1][0] >= 0:
+                compiled = self._rules[index]
+                if compiled.needs_groups:
+                    return self._with_groups(compiled, data, begin, finish)
+                return Candidate(compiled, begin, finish, begin)
         raise AssertionError("a match of the union matched no rule")
+
+    def _with_groups(
+        self, compiled: CompiledRule, data: bytes, begin: int, finish: int
+    ) -> Candidate:
+        spans = compiled.regex._regexp.Match(self._anchored, data, begin, finish)
+        start, end = spans[compiled.value_group] if compiled.value_group else (begin, finish)
+        keep_end = spans[compiled.keep_group][1] if compiled.keep_group else start
+        return Candidate(compiled, start, end, keep_end)

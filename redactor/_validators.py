@@ -18,52 +18,47 @@ Validator = Callable[[bytes, int, int], list[Span]]
 _GROUP_OR_SPACE = re.compile(rb"%20|[0-9]+")
 _WORDISH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+_ESCAPE_STARTS = frozenset(b"%\\")
+_PLAIN = bytes.maketrans(b"0123456789", bytes(range(10)))
+_DOUBLED = bytes.maketrans(b"0123456789", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)))
 
 
 def luhn_ok(digits: bytes) -> bool:
     """Return True when the ASCII digits pass the Luhn checksum."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = char - 48
-        total += _DOUBLED[value] if position & 1 else value
-    return total % 10 == 0
+    kept = sum(digits[-1::-2].translate(_PLAIN))
+    doubled = sum(digits[-2::-2].translate(_DOUBLED))
+    return (kept + doubled) % 10 == 0
 
 
 class IssuerTable:
-    """Leading-digit ranges of the configured card brands, looked up by the first two digits."""
+    """Issuer ranges widened to six-digit prefixes, looked up by first two digits and length."""
 
     def __init__(self, issuers: Sequence[Issuer]) -> None:
-        self._by_lead: dict[bytes, list[tuple[int, int, int, frozenset[int]]]] = {}
+        self._ranges: dict[tuple[bytes, int], list[tuple[int, int]]] = {}
         for issuer in issuers:
-            lengths = frozenset(issuer.lengths)
             for prefix in issuer.prefixes:
                 low, _, high = prefix.partition("-")
-                self._add(low, high or low, lengths)
+                for length in issuer.lengths:
+                    self._add(low, high or low, length)
 
-    def _add(self, low: str, high: str, lengths: frozenset[int]) -> None:
-        entry = (len(low), int(low), int(high), lengths)
-        if len(low) == 1:
-            leads = range(int(low) * 10, int(high) * 10 + 10)
-        else:
-            leads = range(int(low[:2]), int(high[:2]) + 1)
-        for lead in leads:
-            self._by_lead.setdefault(str(lead).encode(), []).append(entry)
-
-    def accepts_prefix(self, digits: bytes) -> bool:
-        """Return True when some issuer's PANs could start with these digits."""
-        for width, low, high, lengths in self._by_lead.get(digits[:2], ()):
-            if max(lengths) > len(digits) >= width and low <= int(digits[:width]) <= high:
-                return True
-        return False
+    def _add(self, low: str, high: str, length: int) -> None:
+        low6, high6 = int(low.ljust(6, "0")), int(high.ljust(6, "9"))
+        for lead in range(low6 // 10_000, high6 // 10_000 + 1):
+            key = (str(lead).encode(), length)
+            self._ranges.setdefault(key, []).append((low6, high6))
 
     def accepts(self, digits: bytes) -> bool:
         """Return True when some issuer uses this prefix with this many digits."""
-        length = len(digits)
-        for width, low, high, lengths in self._by_lead.get(digits[:2], ()):
-            if length in lengths and low <= int(digits[:width]) <= high:
-                return True
-        return False
+        ranges = self._ranges.get((digits[:2], len(digits)))
+        if not ranges:
+            return False
+        six = int(digits[:6])
+        return any(low <= six <= high for low, high in ranges)
+
+    def accepts_prefix(self, digits: bytes) -> bool:
+        """Return True when some issuer's PANs could start with these digits."""
+        lengths = range(max(len(digits) + 1, 12), 20)
+        return any(self.accepts(digits + b"0" * (n - len(digits))) for n in lengths)
 
 
 class PanValidator:
@@ -77,6 +72,15 @@ class PanValidator:
         return 12 <= len(digits) <= 19 and self._issuers.accepts(digits) and luhn_ok(digits)
 
     def __call__(self, buf: bytes, start: int, end: int) -> list[Span]:
+        if not 0x30 <= buf[start] <= 0x39 and buf[start] not in _ESCAPE_STARTS:
+            return self._spans(buf, start + 1, end)  # the usual one-byte boundary
+        for value_start in _value_starts(buf, start):
+            found = self._spans(buf, value_start, end)
+            if found:
+                return found
+        return []
+
+    def _spans(self, buf: bytes, start: int, end: int) -> list[Span]:
         if end - start <= 19 and buf[start:end].isdigit():
             ok = self.is_pan(buf[start:end]) and _free_standing(buf, start, end)
             return [(start, end)] if ok else []
@@ -125,6 +129,22 @@ class PanPrefixValidator:
         if _left_clear(buf, start) and self._issuers.accepts_prefix(digits):
             return [(start, end)]
         return []
+
+
+def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
+    """Where the digits may begin after the boundary the card pattern matched first.
+
+    The pattern's boundary is a backslash escape, a %-escape, one other non-word character
+    or the start of the text. "%42" may also be a literal '%' before the digits 42...
+    """
+    first = buf[start]
+    if 0x30 <= first <= 0x39:
+        return (start,)
+    if first == 0x25 and buf[start + 1 : start + 3].isalnum():
+        return (start + 3, start + 1) if buf[start + 1 : start + 2].isdigit() else (start + 3,)
+    if first == 0x5C and buf[start + 1 : start + 2].isalpha():
+        return (start + 2,)
+    return (start + 1,)
 
 
 def _free_standing(buf: bytes, start: int, end: int) -> bool:
