@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 import signal
 import sys
-from pathlib import Path
 
 from .._config import Config, load_config
 from .._engine import Redactor
@@ -67,22 +66,21 @@ def tail_settings(config: Config, args: argparse.Namespace) -> TailSettings:
     """The `[tail]` settings with paths resolved and command-line options applied."""
     settings = config.tail
     source = str(config.source)
-    paths = list(args.files) or [str(config.resolve(path)) for path in settings.paths]
-    output_dir = args.output_dir or (
-        str(config.resolve(settings.output_dir)) if settings.output_dir else ""
-    )
+    paths = list(args.files) or [_resolved(config, path) for path in settings.paths]
+    output_dir = args.output_dir or _resolved(config, settings.output_dir)
     if not paths:
         raise ConfigError(source, "tail.paths", "no input files given (arguments or tail.paths)")
     if not output_dir:
         raise ConfigError(source, "tail.output_dir", "no output folder (--output-dir)")
-    state_dir = args.state_dir or (
-        str(config.resolve(settings.state_dir))
-        if settings.state_dir
-        else str(Path(output_dir) / ".tail-state")
-    )
+    state_dir = args.state_dir or _resolved(config, settings.state_dir)
     watch = "poll" if args.poll else settings.watch
     resolved = dataclasses.replace(
         settings, paths=paths, output_dir=output_dir, state_dir=state_dir, watch=watch
     )
     check_tail(resolved, source)
     return resolved
+
+
+def _resolved(config: Config, path: str) -> str:
+    """A path from the config file, relative to that file; empty stays empty."""
+    return str(config.resolve(path)) if path else ""

@@ -100,6 +100,11 @@ class TrackedFile:
         return self.read_pos - self._pipeline.pending
 
     @property
+    def pending(self) -> int:
+        """Bytes read but held back (an unfinished last line)."""
+        return self._pipeline.pending
+
+    @property
     def is_open(self) -> bool:
         """Whether a descriptor is held."""
         return self._fd is not None
@@ -158,8 +163,8 @@ class TrackedFile:
 
     def pump(self, emit: Emit, limit: int, stop: Callable[[], bool]) -> int:
         """Read up to `limit` new bytes, emitting their redacted form; return bytes read."""
-        if self._fd is None and not self.reopen():
-            return 0
+        if self._fd is None and (self.size() == self.read_pos or not self.reopen()):
+            return 0  # an idle closed file is not reopened just to find nothing new
         assert self._fd is not None
         self._pool.used(self)
         self._check_reset(emit)

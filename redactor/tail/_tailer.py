@@ -50,7 +50,7 @@ class Tailer:
         self._redactor = redactor
         self._patterns = [os.path.abspath(pattern) for pattern in settings.paths]
         self._output_dir = Path(settings.output_dir).resolve()
-        self._state_dir = Path(settings.state_dir).resolve()
+        self._state_dir = Path(settings.state_dir or self._output_dir / ".tail-state").resolve()
         self._feeder = SinkFeeder(sink) if sink is not None else None
         self._once = once
         self._show_progress = show_progress
@@ -166,6 +166,8 @@ class Tailer:
             stat = None
         if current is not None and (stat is None or FileKey.of(stat) != current.key):
             self._detach(current)
+            if stat is not None:
+                self._find_skipped(current)
         if stat is None or not S_ISREG(stat.st_mode):
             return
         known = self._files.get(FileKey.of(stat))
@@ -219,6 +221,27 @@ class Tailer:
             if file.reopen():
                 return True
         return False
+
+    def _find_skipped(self, old: TrackedFile) -> None:
+        """Read generations that were created and rotated on between two looks at a path.
+
+        They are the rotated siblings (`app.log.1`, `app.log-2024...`) we do not know that were
+        written after our last read of the old file; oldest first, before the new file.
+        """
+        folder, name = os.path.split(old.origin)
+        try:
+            entries = [e for e in os.scandir(folder) if e.name.startswith(name) and e.is_file()]
+        except OSError:
+            return
+        skipped = []
+        for entry in entries:
+            stat = entry.stat()
+            fresh = stat.st_mtime > old.last_read and FileKey.of(stat) not in self._files
+            if fresh and entry.path != old.origin and not self._matches(entry.path):
+                skipped.append((stat.st_mtime, entry.path))
+        for _, path in sorted(skipped):
+            log.info("event=skipped_generation origin=%s path=%s", old.origin, path)
+            self._discover(path, origin=old.origin, live=False)
 
     def _discover(self, path: str, origin: str, live: bool) -> None:
         opened = open_file(path)
@@ -310,7 +333,8 @@ class Tailer:
     def _housekeeping(self, now: float) -> None:
         timeout = self._settings.partial_line_timeout
         for file in list(self._files.values()):
-            file.flush_partial(self._emitter(file), timeout, now)
+            if file.pending:
+                file.flush_partial(self._emitter(file), timeout, now)
             idle = now - file.last_growth >= self._settings.rotate_wait
             if not file.live and idle and file.at_end():
                 self._finish(file)
