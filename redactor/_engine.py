@@ -20,6 +20,7 @@ from ._rules import Rule, RuleSet, load_rules, pack_paths
 from ._scanner import Candidate, CompiledRule, Scanner
 from ._schema import ConfigError
 from ._validators import make_validator
+from ._variables import VariableValues
 
 if TYPE_CHECKING:
     from ._presidio import ExtraAnalyzer
@@ -82,6 +83,7 @@ class Redactor:
         self._scanner = Scanner(self._compiled)
         self._fallbacks = {c.rule.id: self._fallback_scanner(c) for c in self._compiled}
         self._digits_only = _digit_rules_alone(self._compiled)
+        self._variables = VariableValues(rule_set.variables)
         self.stats = RedactionStats()
         self._extra = _extra_analyzer(self.config)
 
@@ -112,10 +114,15 @@ class Redactor:
         self.stats.count(findings)
         return self._apply(data, findings).decode("utf-8", "surrogatepass")
 
-    def redact_bytes(self, data: bytes) -> bytes:
-        """Return `data` with every secret replaced; a line that fails is withheld, not passed."""
+    def redact_bytes(self, data: bytes, context: bytes = b"") -> bytes:
+        """Return `data` with every secret replaced; a line that fails is withheld, not passed.
+
+        `context` is the text that came just before `data` (already redacted and written by
+        the caller): it is read, not returned, so that a traceback cut between two calls is
+        still understood.
+        """
         try:
-            return self._redact(data)
+            return self._redact(data, context)
         except Exception as error:  # fail closed: never hand back what could not be checked
             report_failure("redaction failed; withholding the lines that fail", error)
             return self._redact_by_line(data)
@@ -131,8 +138,8 @@ class Redactor:
         """The marker written instead of `size` bytes that could not be redacted."""
         return self.config.redact.withheld_marker.format(bytes=size).encode()
 
-    def _redact(self, data: bytes) -> bytes:
-        findings = self._find(data)
+    def _redact(self, data: bytes, context: bytes = b"") -> bytes:
+        findings = self._find(data, context)
         if not findings:
             return data
         self.stats.count(findings)
@@ -150,11 +157,14 @@ class Redactor:
                 out.append(self.withheld(len(body)) + line[len(body) :])
         return b"".join(out)
 
-    def _find(self, data: bytes) -> list[Finding]:
+    def _find(self, data: bytes, context: bytes = b"") -> list[Finding]:
         findings: list[Finding] = []
         for candidate in self._scanner.candidates(data):
             confirmed = _confirm(candidate, data) or self._fallback(candidate, data)
             findings += confirmed
+        if self._variables:
+            for start, end, entity in self._variables.find(data, context):
+                findings.append(Finding(start, end, f"variable:{entity}", entity))
         if self._extra is not None:
             findings += self._extra.find(data)
         return _merge(findings)

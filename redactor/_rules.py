@@ -49,9 +49,19 @@ class Issuer:
 
 
 @dataclass
+class SensitiveVariable:
+    """Variable names whose values a diagnose traceback shows without a key beside them."""
+
+    entity: str
+    names: list[str]
+    description: str = ""
+
+
+@dataclass
 class _PackFile:
     rule: list[Rule] = field(default_factory=list)
     issuer: list[Issuer] = field(default_factory=list)
+    variable: list[SensitiveVariable] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +70,7 @@ class RuleSet:
 
     rules: list[Rule]
     issuers: list[Issuer]
+    variables: list[SensitiveVariable] = field(default_factory=list)
 
     def get(self, rule_id: str) -> Rule | None:
         """Return the rule with this ID, if any pack defines it."""
@@ -84,11 +95,13 @@ def load_rules(paths: list[Path]) -> RuleSet:
     """Load and validate rule packs; the same rule ID in a later pack replaces the earlier."""
     rules: dict[str, Rule] = {}
     issuers: list[Issuer] = []
+    variables: list[SensitiveVariable] = []
     for path in paths:
         pack = load_pack(path)
         rules.update((rule.id, rule) for rule in pack.rule)
         issuers += pack.issuer
-    return RuleSet(list(rules.values()), issuers)
+        variables += pack.variable
+    return RuleSet(list(rules.values()), issuers, variables)
 
 
 def load_pack(path: Path) -> _PackFile:

@@ -16,6 +16,8 @@ BLOCK = 1 << 20
 # Longer than any secret a rule can match in practice (a 255-character key, an address of
 # 254 characters URL-encoded), so a secret that starts before a cut ends inside the overlap.
 OVERLAP = 8 << 10
+# The end of the previous block, kept so that a traceback split between blocks is understood.
+CONTEXT = 16 << 10
 
 
 class StreamRedactor:
@@ -26,6 +28,7 @@ class StreamRedactor:
         self._block = block
         self._overlap = overlap
         self._buffer = bytearray()
+        self._context = b""
 
     @property
     def pending(self) -> int:
@@ -38,7 +41,9 @@ class StreamRedactor:
         out = []
         cut = self._buffer.rfind(b"\n") + 1
         if cut:
-            out.append(self._redactor.redact_bytes(bytes(self._buffer[:cut])))
+            lines = bytes(self._buffer[:cut])
+            out.append(self._redactor.redact_bytes(lines, self._context))
+            self._context = (self._context + lines[-CONTEXT:])[-CONTEXT:]
             del self._buffer[:cut]
         while len(self._buffer) >= self._block + self._overlap:
             out.append(self._release_long_line())

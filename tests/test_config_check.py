@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+
 from redactor import ConfigError, load_config
 from tests.engine_config import redactor_with
 
@@ -128,3 +130,17 @@ def test_a_custom_rule_pack_adds_a_detector(tmp_path: Path) -> None:
     out = redactor_with(tmp_path, toml).redact("token otk_0123456789abcdef used")
 
     assert out == "token <ORDER_TOKEN> used"
+
+
+def test_a_custom_digits_only_rule_is_found_inside_a_rejected_card_candidate(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path / "ids.toml",
+        "[[rule]]\nid = 'ssn'\nentity = 'US_SSN'\npattern = '[0-9]{3}-[0-9]{2}-[0-9]{4}'\n",
+    )
+    toml = '[redact]\npacks = ["ids.toml", "%s/*.toml"]\n' % (ROOT / "rules")
+
+    out = redactor_with(tmp_path, toml).redact("x 4111-123-45-6789 y 4242424242424242")
+
+    assert out == "x 4111-<US_SSN> y <CREDIT_CARD>"

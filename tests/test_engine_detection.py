@@ -39,6 +39,9 @@ REDACTED = [
     ("    │        └ '4242424242424242'", f"    │        └ '{CARD}'"),
     ("repr 'n\\n4242424242424242'", f"repr 'n\\n{CARD}'"),
     ("ts 1748503543012 4242424242424242 2000", f"ts 1748503543012 {CARD} 2000"),
+    ("pct %4242424242424242 and %204242424242424242", f"pct %{CARD} and %20{CARD}"),
+    ("backslash \\4242424242424242", f"backslash \\{CARD}"),
+    ("9999 4242 4242 4242 4242", f"9999 {CARD}"),
     ("diagnose cut └ '4242424242...'", f"diagnose cut └ '{CARD}'"),
     ("diagnose cut └ '5555 5555 55\u2026'", f"diagnose cut └ '{CARD}'"),
     ("4242 4242 4242 4242 2000", f"{CARD} 2000"),
@@ -99,6 +102,8 @@ KEPT = [
     "user@localhost and a@b",
     "2026-12-04 10:00:00.123 | ERROR | app.payments:charge:42 - declined",
     "version 4.2.4.2.4.2.4.2.4.2.4.2.4.2.4.2",
+    "dd.trace_id=4242424242424242 dd.span_id=5555555555554444",
+    '{"trace_id": "4242424242424242", "parent_id": 4000056655665556}',
     "loading 1234567... done",
     "see v1.2.3...",
 ]

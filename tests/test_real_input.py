@@ -31,19 +31,8 @@ KINDS_BY_LOG = {
     "stripe_console": ["card", "client_secret", "cvc", "email"],
     "traceback": ["api_key", "client_secret", "email"],
 }
-_CVC_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason="engine leak: loguru diagnose prints a CVC local alone on an annotation line "
-    "(\"└ '731'\"); its name is on the source line above, so the card-cvc rule sees no key",
-)
-KNOWN_LEAKS = {
-    ("loguru", "cvc"): _CVC_LEAK,
-    ("loguru_json", "cvc"): _CVC_LEAK,
-}
 LEAK_CASES = [
-    pytest.param(name, kind, marks=KNOWN_LEAKS.get((name, kind), ()), id=f"{name}-{kind}")
-    for name in LOGS
-    for kind in KINDS_BY_LOG[name]
+    pytest.param(name, kind, id=f"{name}-{kind}") for name in LOGS for kind in KINDS_BY_LOG[name]
 ]
 BIN = Path(sys.executable).parent
 PLACEHOLDER = re.compile(r'"<[A-Z_]+>"|<[A-Z_]+>')

@@ -59,10 +59,10 @@ def test_a_line_that_fails_is_withheld_with_a_marker(monkeypatch: pytest.MonkeyP
     redactor = Redactor()
     original = redactor._find
 
-    def fail_on_boom(data: bytes) -> list:  # type: ignore[type-arg]
+    def fail_on_boom(data: bytes, context: bytes = b"") -> list:  # type: ignore[type-arg]
         if b"BOOM" in data:
             raise RuntimeError("injected")
-        return original(data)
+        return original(data, context)
 
     monkeypatch.setattr(redactor, "_find", fail_on_boom)
 

@@ -1,0 +1,100 @@
+"""Values that loguru's diagnose prints alone under a source line, judged by variable name."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from loguru import logger
+
+from redactor import StreamRedactor, default_redactor
+
+
+def charge(api_key: str, number: str, cvc: str, amount: int) -> None:
+    raise ValueError("declined")
+
+
+def pay() -> None:
+    cvc = "731"
+    security_code = 555
+    charge("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "4242424242424242", cvc, 2000 + security_code)
+
+
+class Utf8Stream(io.StringIO):
+    """A text stream that says it is UTF-8, so loguru draws its box characters."""
+
+    encoding = "utf-8"
+
+
+@pytest.fixture(params=[Utf8Stream, io.StringIO], ids=["box-drawing", "ascii"])
+def diagnose_traceback(request: pytest.FixtureRequest) -> str:
+    stream = request.param()
+    handler = logger.add(stream, diagnose=True, backtrace=False, colorize=False, format="{message}")
+    try:
+        pay()
+    except ValueError:
+        logger.exception("payment failed")
+    finally:
+        logger.remove(handler)
+    return stream.getvalue()
+
+
+def corner(traceback: str) -> str:
+    return "└ " if "└ " in traceback else "-> "
+
+
+def test_the_traceback_shows_the_values_alone(diagnose_traceback: str) -> None:
+    mark = corner(diagnose_traceback)
+
+    assert f"{mark}'731'" in diagnose_traceback and f"{mark}555" in diagnose_traceback
+
+
+def test_values_of_sensitive_variables_are_redacted(diagnose_traceback: str) -> None:
+    out = default_redactor().redact(diagnose_traceback)
+    mark = corner(diagnose_traceback)
+
+    assert "731" not in out and "555" not in out
+    assert f"{mark}'<CARD_CVC>'" in out and f"{mark}<CARD_CVC>" in out
+    assert "sk_live_4eC39" not in out and "4242424242424242" not in out
+
+
+def test_other_values_and_the_rest_of_the_traceback_are_kept(diagnose_traceback: str) -> None:
+    out = default_redactor().redact(diagnose_traceback)
+
+    assert "ValueError: declined" in out
+    assert out.count("\n") == diagnose_traceback.count("\n")
+    assert "<function charge at" in out
+
+
+def test_a_traceback_fed_line_by_line_is_still_understood(diagnose_traceback: str) -> None:
+    stream = StreamRedactor(default_redactor())
+    lines = diagnose_traceback.encode().splitlines(keepends=True)
+
+    out = b"".join(stream.feed(line) for line in lines) + stream.flush()
+
+    assert out.decode() == default_redactor().redact(diagnose_traceback)
+
+
+def test_a_value_under_a_harmless_name_is_kept() -> None:
+    text = "    total(order, 731)\n    │     └ 'ord_731'\n    └ <function total>\n"
+
+    assert default_redactor().redact(text) == text
+
+
+def test_loguru_json_keeps_the_traceback_in_one_string_and_is_still_redacted() -> None:
+    stream = io.StringIO()
+    handler = logger.add(stream, diagnose=True, backtrace=False, serialize=True)
+    try:
+        pay()
+    except ValueError:
+        logger.exception("payment failed")
+    finally:
+        logger.remove(handler)
+    raw = stream.getvalue()
+
+    out = default_redactor().redact(raw)
+
+    assert "731" in raw and "731" not in out and "555" not in out
+    record = json.loads(out)
+    assert "<CARD_CVC>" in record["text"]
