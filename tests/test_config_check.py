@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from redactor import ConfigError, load_config
 from tests.engine_config import redactor_with
+
+ROOT = Path(__file__).resolve().parent.parent
 
 GOOD_RULE = """
 [[rule]]
