@@ -24,7 +24,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from redactor import load_config  # noqa: E402
-from redactor.alerting import AlertPipeline, Aggregator, ErrorEvent, TextEventExtractor  # noqa: E402
+from redactor.alerting import Aggregator, AlertPipeline, ErrorEvent, TextEventExtractor  # noqa: E402
 
 RESULTS = BENCH / "RESULTS.md"
 SECTION = "alerts"
@@ -40,19 +40,28 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=BENCH.parent).stdout.strip()
-    return (f"Machine: redactor at {commit}; CPU: {cpu}; cores: {os.cpu_count()}; "
-            f"Python: {platform.python_version()} ({platform.python_implementation()})")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BENCH.parent
+    ).stdout.strip()
+    return (
+        f"Machine: redactor at {commit}; CPU: {cpu}; cores: {os.cpu_count()}; "
+        f"Python: {platform.python_version()} ({platform.python_implementation()})"
+    )
 
 
 def aggregator_cost(events: int) -> tuple[float, float]:
     """Best-of-5 ns per add_error: unique request IDs, a decline code on half of them."""
     base = time.time()
     classes = ["CardError", "RateLimitError", "APIError", "InvalidRequestError"]
-    batch = [ErrorEvent(classes[i % 4], base + i * 0.001,
-                        decline_code="insufficient_funds" if i % 2 else None,
-                        request_id=f"req_{i:014d}") for i in range(events)]
+    batch = [
+        ErrorEvent(
+            classes[i % 4],
+            base + i * 0.001,
+            decline_code="insufficient_funds" if i % 2 else None,
+            request_id=f"req_{i:014d}",
+        )
+        for i in range(events)
+    ]
     runs = []
     for _ in range(5):
         aggregator = Aggregator()
@@ -86,7 +95,7 @@ def extractor_cost(lines: int) -> float:
 
 
 class _Hook(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Length", "0")
@@ -112,10 +121,12 @@ def crossing_latency(rounds: int) -> list[float]:
 
 def _one_crossing(folder: Path, port: int) -> float:
     (folder / "rules.toml").write_text(
-        '[[rule]]\nname = "card"\nerrors = ["CardError"]\nthreshold = 20\nwindow = "5m"\n')
+        '[[rule]]\nname = "card"\nerrors = ["CardError"]\nthreshold = 20\nwindow = "5m"\n'
+    )
     (folder / "config.toml").write_text(
         f'[alerts]\nrules = ["rules.toml"]\nstate_dir = "{folder}/state"\n'
-        f'[alerts.channels]\nhook = "json://127.0.0.1:{port}"\n')
+        f'[alerts.channels]\nhook = "json://127.0.0.1:{port}"\n'
+    )
     pipeline = AlertPipeline(load_config(folder / "config.toml"), live=True)
     for index in range(19):
         pipeline.error(ErrorEvent("CardError", time.time(), request_id=f"req_{index:010d}"))
@@ -132,8 +143,16 @@ def _one_crossing(folder: Path, port: int) -> float:
 
 def write_results(lines: list[str]) -> None:
     stamp = time.strftime("%Y-%m-%d")
-    body = [f"## {SECTION}", "", f"Measured {stamp} with `{COMMAND}`:", "", "```", *lines, "```",
-            ""]
+    body = [
+        f"## {SECTION}",
+        "",
+        f"Measured {stamp} with `{COMMAND}`:",
+        "",
+        "```",
+        *lines,
+        "```",
+        "",
+    ]
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
     pattern = re.compile(rf"^## {SECTION}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):

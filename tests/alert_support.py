@@ -16,13 +16,12 @@ import requests
 from aiosmtpd.controller import Controller
 
 
-
 class _Mailbox:
     def __init__(self) -> None:
         self.messages: list[str] = []
         self.refuse = False
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             return "451 try again later"
         self.messages.append(envelope.content.decode("utf-8", "replace"))
@@ -58,7 +57,7 @@ def webhook_server() -> Iterator[WebhookServer]:
     state = WebhookServer()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             payload = self.rfile.read(length)
             if state.status == 200:
@@ -112,8 +111,11 @@ class SlackTransport:
 @contextmanager
 def slack_transport(monkeypatch: Any) -> Iterator[SlackTransport]:
     transport = SlackTransport()
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send",
-                        lambda adapter, request, **kw: transport.send(adapter, request, **kw))
+    monkeypatch.setattr(
+        requests.adapters.HTTPAdapter,
+        "send",
+        lambda adapter, request, **kw: transport.send(adapter, request, **kw),
+    )
     yield transport
 
 

@@ -30,9 +30,19 @@ SECRET_KEY = "sk_live_51Hx" + "Q" * 40
 def fire(pipeline: AlertPipeline, count: int = 3, sample: str = "") -> None:
     now = time.time()
     for index in range(count):
-        pipeline.error(ErrorEvent("CardError", now, 402, "card_declined", "insufficient_funds",
-                                  f"req_Abc{index}defGhi", sample or f"declined #{index}",
-                                  "app.log", False))
+        pipeline.error(
+            ErrorEvent(
+                "CardError",
+                now,
+                402,
+                "card_declined",
+                "insufficient_funds",
+                f"req_Abc{index}defGhi",
+                sample or f"declined #{index}",
+                "app.log",
+                False,
+            )
+        )
     pipeline.flush()
 
 
@@ -74,13 +84,15 @@ def test_slack_through_the_real_plugin(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_live_requests_link_to_the_live_dashboard(tmp_path: Path) -> None:
     with webhook_server() as hook:
-        config = load_config(write_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}"},
-                                          RULE))
+        config = load_config(
+            write_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}"}, RULE)
+        )
         pipeline = AlertPipeline(config)
         now = time.time()
         for index in range(3):
-            pipeline.error(ErrorEvent("CardError", now, request_id=f"req_Live{index}xyz",
-                                      livemode=True))
+            pipeline.error(
+                ErrorEvent("CardError", now, request_id=f"req_Live{index}xyz", livemode=True)
+            )
         pipeline.flush()
         assert pipeline.close()
     body = hook.bodies[0]["message"]
@@ -91,10 +103,13 @@ def test_channel_down_is_retried_until_it_answers(tmp_path: Path) -> None:
     with smtp_server() as (port, box), webhook_server() as hook:
         box.refuse = True
         hook.status = 500
-        channels = {"email": f"mailto://127.0.0.1:{port}?from=a@example.com&to=b@example.com",
-                    "hook": f"json://127.0.0.1:{hook.port}"}
-        config = load_config(write_config(tmp_path, channels, RULE, retry_initial="100ms",
-                                          retry_max="200ms"))
+        channels = {
+            "email": f"mailto://127.0.0.1:{port}?from=a@example.com&to=b@example.com",
+            "hook": f"json://127.0.0.1:{hook.port}",
+        }
+        config = load_config(
+            write_config(tmp_path, channels, RULE, retry_initial="100ms", retry_max="200ms")
+        )
         pipeline = AlertPipeline(config, live=True)
         fire(pipeline)
         wait_for(lambda: pipeline.notifier.handed.__len__() >= 4)
@@ -105,12 +120,14 @@ def test_channel_down_is_retried_until_it_answers(tmp_path: Path) -> None:
     assert len(box.messages) == 1 and len(hook.bodies) == 1
 
 
-def test_slack_500_and_timeout_then_delivered_once(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slack_500_and_timeout_then_delivered_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with slack_transport(monkeypatch) as slack:
         slack.status = 500
-        config = load_config(write_config(tmp_path, {"slack": SLACK}, RULE,
-                                          retry_initial="50ms", retry_max="100ms"))
+        config = load_config(
+            write_config(tmp_path, {"slack": SLACK}, RULE, retry_initial="50ms", retry_max="100ms")
+        )
         pipeline = AlertPipeline(config, live=True)
         fire(pipeline)
         wait_for(lambda: len(slack.urls) >= 2)
@@ -124,8 +141,9 @@ def test_slack_500_and_timeout_then_delivered_once(tmp_path: Path,
 def test_restart_with_a_pending_alert_delivers_it_once(tmp_path: Path) -> None:
     with webhook_server() as hook:
         hook.status = 503
-        path = write_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}"}, RULE,
-                            delivery_timeout="300ms")
+        path = write_config(
+            tmp_path, {"hook": f"json://127.0.0.1:{hook.port}"}, RULE, delivery_timeout="300ms"
+        )
         first = AlertPipeline(load_config(path))
         fire(first)
         assert not first.close()  # the channel is down: the alert waits in the outbox
@@ -146,8 +164,9 @@ def test_restart_with_a_pending_alert_delivers_it_once(tmp_path: Path) -> None:
 
 def test_a_secret_in_a_sample_never_reaches_a_notification(tmp_path: Path) -> None:
     with webhook_server() as hook:
-        config = load_config(write_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}"},
-                                          RULE))
+        config = load_config(
+            write_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}"}, RULE)
+        )
         pipeline = AlertPipeline(config)
         # A sample that (wrongly) still holds a key and a card number.
         fire(pipeline, sample=f"declined key={SECRET_KEY} card 4242 4242 4242 4242")
@@ -157,8 +176,7 @@ def test_a_secret_in_a_sample_never_reaches_a_notification(tmp_path: Path) -> No
     assert "<STRIPE_SECRET_KEY>" in text
 
 
-def test_channel_urls_are_masked_and_apprise_stays_above_debug(tmp_path: Path,
-                                                               capsys: Any) -> None:
+def test_channel_urls_are_masked_and_apprise_stays_above_debug(tmp_path: Path, capsys: Any) -> None:
     logging.getLogger("apprise").setLevel(logging.NOTSET)
     root = logging.getLogger()
     old = root.level
@@ -169,8 +187,15 @@ def test_channel_urls_are_masked_and_apprise_stays_above_debug(tmp_path: Path,
     finally:
         root.setLevel(old)
     assert "abcdefghijklmnopqrstuvwx" not in masked(SLACK)
-    config = load_config(write_config(tmp_path, {"hook": "json://127.0.0.1:9/x"}, RULE,
-                                      delivery_timeout="200ms", retry_initial="1s"))
+    config = load_config(
+        write_config(
+            tmp_path,
+            {"hook": "json://127.0.0.1:9/x"},
+            RULE,
+            delivery_timeout="200ms",
+            retry_initial="1s",
+        )
+    )
     pipeline = AlertPipeline(config)
     fire(pipeline)
     pipeline.close()
@@ -179,8 +204,11 @@ def test_channel_urls_are_masked_and_apprise_stays_above_debug(tmp_path: Path,
 
 
 def test_submit_never_blocks_when_the_queue_is_full(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path, {"hook": "json://127.0.0.1:9/x"}, RULE,
-                                      queue_size=1, delivery_timeout="0s"))
+    config = load_config(
+        write_config(
+            tmp_path, {"hook": "json://127.0.0.1:9/x"}, RULE, queue_size=1, delivery_timeout="0s"
+        )
+    )
     pipeline = AlertPipeline(config)
     from redactor.alerting._render import Rendered
 
@@ -196,8 +224,9 @@ def test_alerts_test_command_sends_to_a_channel(tmp_path: Path, capsys: Any) -> 
     from redactor._cli import main
 
     with webhook_server() as hook:
-        path = write_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}/${{HOOK_PATH}}"},
-                            RULE)
+        path = write_config(
+            tmp_path, {"hook": f"json://127.0.0.1:{hook.port}/${{HOOK_PATH}}"}, RULE
+        )
         import os
 
         os.environ["HOOK_PATH"] = "secret-path-token"

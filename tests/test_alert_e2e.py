@@ -59,16 +59,21 @@ def app_logs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Counter[str
 def tail_once(config_path: Path, log: Path, out: Path) -> Any:
     config = load_config(config_path)
     sink, close = build_alert_pipeline(config)
-    settings = TailSettings(paths=[str(log)], output_dir=str(out / "redacted"),
-                            state_dir=str(out / "tail-state"), progress="never")
+    settings = TailSettings(
+        paths=[str(log)],
+        output_dir=str(out / "redacted"),
+        state_dir=str(out / "tail-state"),
+        progress="never",
+    )
     assert Tailer(settings, Redactor(config), sink=sink, once=True).run() == 0
     assert close()
     return sink
 
 
 @pytest.mark.parametrize("style", ["stdlib", "loguru_json"])
-def test_tail_once_counts_and_alerts_exactly_once(app_logs: Any, tmp_path: Path,
-                                                  style: str) -> None:
+def test_tail_once_counts_and_alerts_exactly_once(
+    app_logs: Any, tmp_path: Path, style: str
+) -> None:
     logs, expected = app_logs
     with webhook_server() as hook:
         path = write_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}"}, RULES)

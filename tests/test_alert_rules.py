@@ -33,17 +33,25 @@ def rules_from(tmp_path: Path, text: str) -> list[Any]:
 class Harness:
     """Events in at event times; the wall clock follows the events (live) unless told."""
 
-    def __init__(self, tmp_path: Path, rules: str, state: Path | None = None,
-                 **options: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, rules: str, state: Path | None = None, **options: Any
+    ) -> None:
         self.clock = Clock(T0)
         self.aggregator = Aggregator()
         self.sent: list[Message] = []
-        self.evaluator = Evaluator(rules_from(tmp_path, rules), self.aggregator, self.sent.append,
-                                   AlertState.load(state), wall=self.clock,
-                                   group_wait=options.pop("group_wait", 0.0), **options)
+        self.evaluator = Evaluator(
+            rules_from(tmp_path, rules),
+            self.aggregator,
+            self.sent.append,
+            AlertState.load(state),
+            wall=self.clock,
+            group_wait=options.pop("group_wait", 0.0),
+            **options,
+        )
 
-    def errors(self, at: float, count: int = 1, name: str = "CardError",
-               live: bool = True, **fields: Any) -> None:
+    def errors(
+        self, at: float, count: int = 1, name: str = "CardError", live: bool = True, **fields: Any
+    ) -> None:
         for _ in range(count):
             self.aggregator.add_error(ErrorEvent(name, at, **fields))
         if live:
@@ -113,13 +121,16 @@ def test_repeat_interval_while_firing(tmp_path: Path) -> None:
 
 
 def test_error_ratio_needs_the_minimum_of_requests(tmp_path: Path) -> None:
-    h = Harness(tmp_path, """
+    h = Harness(
+        tmp_path,
+        """
 [[rule]]
 name = "ratio"
 ratio = 0.25
 min_requests = 40
 window = "1m"
-""")
+""",
+    )
     for second in range(30):
         h.aggregator.add_request(RequestEvent(T0 + second))
     h.errors(T0 + 30, count=10)  # 10 of 30: a third, but too few requests
@@ -132,13 +143,16 @@ window = "1m"
 
 
 def test_spike_against_the_previous_window(tmp_path: Path) -> None:
-    h = Harness(tmp_path, """
+    h = Harness(
+        tmp_path,
+        """
 [[rule]]
 name = "spike"
 spike = 3.0
 min_count = 15
 window = "1m"
-""")
+""",
+    )
     for second in range(0, 120, 6):
         h.errors(T0 + second)  # a steady 10 per minute
     assert h.sent == []
@@ -149,13 +163,16 @@ window = "1m"
     assert alert.count >= 3 * alert.previous
 
 
-TWO = CARD + """
+TWO = (
+    CARD
+    + """
 [[rule]]
 name = "outage"
 errors = ["APIError", "APIConnectionError"]
 threshold = 5
 window = "1m"
 """
+)
 
 
 def test_a_burst_across_types_is_one_message(tmp_path: Path) -> None:
@@ -169,8 +186,10 @@ def test_a_burst_across_types_is_one_message(tmp_path: Path) -> None:
 
 
 def test_cap_on_messages_per_minute(tmp_path: Path) -> None:
-    rules = "".join(f'\n[[rule]]\nname = "r{i}"\nerrors = ["CardError"]\nthreshold = {i + 1}\n'
-                    f'window = "1h"\n' for i in range(10))
+    rules = "".join(
+        f'\n[[rule]]\nname = "r{i}"\nerrors = ["CardError"]\nthreshold = {i + 1}\nwindow = "1h"\n'
+        for i in range(10)
+    )
     h = Harness(tmp_path, rules, max_per_minute=3)
     for i in range(10):
         h.errors(T0 + i * 2)
@@ -229,19 +248,32 @@ def test_a_restart_during_an_episode_does_not_fire_again(tmp_path: Path) -> None
     assert resumed.kinds() == [("card", "resolved")]
 
 
-@pytest.mark.parametrize(("text", "key", "message"), [
-    ('[[rule]]\nname = "a"\nthreshold = "many"\n', "rule[0].threshold", "expected an integer"),
-    ('[[rule]]\nname = "a"\nthreshold = 1\nwindow = "5 minutes"\n', "rule[0] (a).window",
-     "duration"),
-    ('[[rule]]\nname = "a"\nthreshold = 1\nerrors = ["CardErorr"]\n', "rule[0] (a).errors[0]",
-     "unknown Stripe error class"),
-    ('[[rule]]\nname = "a"\nthreshold = 1\nratio = 0.1\n', "rule[0] (a)", "exactly one"),
-    ('[[rule]]\nname = "a"\nthreshold = 1\ncolour = "red"\n', "rule[0].colour", "unknown key"),
-    ('[[rule]]\nname = "a"\nthreshold = 1\nchannels = ["pager"]\n', "rule (a).channels[0]",
-     "unknown channel"),
-])
-def test_bad_rule_files_name_file_and_key(tmp_path: Path, text: str, key: str,
-                                          message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        ('[[rule]]\nname = "a"\nthreshold = "many"\n', "rule[0].threshold", "expected an integer"),
+        (
+            '[[rule]]\nname = "a"\nthreshold = 1\nwindow = "5 minutes"\n',
+            "rule[0] (a).window",
+            "duration",
+        ),
+        (
+            '[[rule]]\nname = "a"\nthreshold = 1\nerrors = ["CardErorr"]\n',
+            "rule[0] (a).errors[0]",
+            "unknown Stripe error class",
+        ),
+        ('[[rule]]\nname = "a"\nthreshold = 1\nratio = 0.1\n', "rule[0] (a)", "exactly one"),
+        ('[[rule]]\nname = "a"\nthreshold = 1\ncolour = "red"\n', "rule[0].colour", "unknown key"),
+        (
+            '[[rule]]\nname = "a"\nthreshold = 1\nchannels = ["pager"]\n',
+            "rule (a).channels[0]",
+            "unknown channel",
+        ),
+    ],
+)
+def test_bad_rule_files_name_file_and_key(
+    tmp_path: Path, text: str, key: str, message: str
+) -> None:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "bad.toml").write_text(text)
     config = tmp_path / "config.toml"

@@ -86,8 +86,9 @@ class Aggregator:
 
     def recent(self, classes: Iterable[str], since: float) -> list[ErrorEvent]:
         """The kept samples of these classes from `since` on, newest last."""
-        found = [event for name in classes for event in self.samples.get(name, ())
-                 if event.time >= since]
+        found = [
+            event for name in classes for event in self.samples.get(name, ()) if event.time >= since
+        ]
         return sorted(found, key=lambda event: event.time)
 
     def prune(self, before: int) -> None:

@@ -6,6 +6,11 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._aggregator import Aggregator
+    from ._extractor import TextEventExtractor
 
 _SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -40,14 +45,18 @@ def _alerts(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(channels)) or "none"
         sys.stderr.write(f"redactor alerts test: unknown or no channel (configured: {known})\n")
         return 2
-    message = Rendered("[redactor] test notification",
-                       "This is a test of redactor's Stripe error alerts. No action needed.",
-                       "text")
+    message = Rendered(
+        "[redactor] test notification",
+        "This is a test of redactor's Stripe error alerts. No action needed.",
+        "text",
+    )
     failed = 0
     for name in names:
         outcome = apprise_send(channels[name], message)
-        print(f"{name} ({masked(channels[name])}): {'ok' if outcome.ok else 'FAILED'}"
-              + ("" if outcome.ok else f" - {outcome.detail}"))
+        print(
+            f"{name} ({masked(channels[name])}): {'ok' if outcome.ok else 'FAILED'}"
+            + ("" if outcome.ok else f" - {outcome.detail}")
+        )
         failed += not outcome.ok
     return 1 if failed else 0
 
@@ -74,19 +83,13 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feed_lines(extractor: object, data: bytes, source: str, now: float) -> None:
-    from ._extractor import TextEventExtractor
-
-    assert isinstance(extractor, TextEventExtractor)
+def _feed_lines(extractor: TextEventExtractor, data: bytes, source: str, now: float) -> None:
     for line in data.splitlines():
         extractor.feed(line, source, now)
 
 
-def format_stats(aggregator: object, spark: bool, width: int = 40) -> str:
+def format_stats(aggregator: Aggregator, spark: bool, width: int = 40) -> str:
     """A table of errors per class: count, share, rate per minute over the span, sparkline."""
-    from ._aggregator import Aggregator
-
-    assert isinstance(aggregator, Aggregator)
     seconds = sorted(aggregator.buckets)
     if not aggregator.totals:
         return f"no Stripe errors found ({aggregator.requests_total} requests)"
@@ -101,15 +104,14 @@ def format_stats(aggregator: object, spark: bool, width: int = 40) -> str:
         lines.append(row)
     requests = aggregator.requests_total
     ratio = f", {total / requests:.1%} of {requests} requests" if requests else ""
-    lines.append(f"{'total':<28} {total:>7}{ratio}; span {_span(end - start)}; "
-                 f"{aggregator.duplicates} repeated request IDs merged")
+    lines.append(
+        f"{'total':<28} {total:>7}{ratio}; span {_span(end - start)}; "
+        f"{aggregator.duplicates} repeated request IDs merged"
+    )
     return "\n".join(lines)
 
 
-def _sparkline(aggregator: object, name: str, start: int, end: int, width: int) -> str:
-    from ._aggregator import Aggregator
-
-    assert isinstance(aggregator, Aggregator)
+def _sparkline(aggregator: Aggregator, name: str, start: int, end: int, width: int) -> str:
     step = max(1, -(-(end - start) // width))
     counts = [0] * (-(-(end - start) // step))
     for second, bucket in aggregator.buckets.items():

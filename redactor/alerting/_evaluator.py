@@ -90,8 +90,11 @@ class _Runtime:
         if codes:
             every = "*" in classes
             wanted = set(codes)
-            return lambda b: sum(n for k, n in b.items() if isinstance(k, tuple)
-                                 and k[1] in wanted and (every or k[0] in classes))
+            return lambda b: sum(
+                n
+                for k, n in b.items()
+                if isinstance(k, tuple) and k[1] in wanted and (every or k[0] in classes)
+            )
         if "*" in classes:
             return lambda b: sum(n for k, n in b.items() if isinstance(k, str) and k != REQUESTS)
         if len(classes) == 1:
@@ -144,10 +147,19 @@ class _Runtime:
 class Evaluator:
     """Evaluates every rule as event time advances and hands out `Message`s to send."""
 
-    def __init__(self, rules: list[Rule], aggregator: Aggregator, send: Callable[[Message], None],
-                 state: AlertState, *, group_wait: float = 0.5, max_per_minute: int = 6,
-                 stale_after: float = 900.0, sample_lines: int = 3,
-                 wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        rules: list[Rule],
+        aggregator: Aggregator,
+        send: Callable[[Message], None],
+        state: AlertState,
+        *,
+        group_wait: float = 0.5,
+        max_per_minute: int = 6,
+        stale_after: float = 900.0,
+        sample_lines: int = 3,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.aggregator = aggregator
         self._send = send
         self._state = state
@@ -235,8 +247,12 @@ class Evaluator:
                     self._emit(runtime, "firing", now, extra)
         elif runtime.phase == "firing":
             self._while_firing(runtime, now, level, extra)
-        elif memory.notified and self._started is not None and \
-                now - self._started >= rule.window + rule.resolve_after and level < 1:
+        elif (
+            memory.notified
+            and self._started is not None
+            and now - self._started >= rule.window + rule.resolve_after
+            and level < 1
+        ):
             self._emit(runtime, "resolved", now, extra)
 
     def _while_firing(self, runtime: _Runtime, now: float, level: float, extra: int) -> None:
@@ -271,8 +287,9 @@ class Evaluator:
             self._group_since = self._wall()
 
     def _note_backlog(self, runtime: _Runtime, kind: Kind, now: float, extra: int) -> None:
-        entry = self._backlog.setdefault(runtime.rule.name, BacklogEntry(runtime.rule.name,
-                                                                         first=now))
+        entry = self._backlog.setdefault(
+            runtime.rule.name, BacklogEntry(runtime.rule.name, first=now)
+        )
         entry.firings += kind == "firing"
         entry.last = now
         entry.peak = max(entry.peak, runtime.current + extra)
@@ -289,13 +306,21 @@ class Evaluator:
         for key, count in counts.items():
             if isinstance(key, tuple) and key[0] in classes:
                 codes[key[1]] = codes.get(key[1], 0) + count
-        samples = self.aggregator.recent(classes, start)[-self._sample_lines:]
+        samples = self.aggregator.recent(classes, start)[-self._sample_lines :]
         return Alert(
-            rule.name, kind, now, rule.severity, rule.channels, _describe(rule),
-            runtime.current + extra, rule.window, runtime.requests,
+            rule.name,
+            kind,
+            now,
+            rule.severity,
+            rule.channels,
+            _describe(rule),
+            runtime.current + extra,
+            rule.window,
+            runtime.requests,
             runtime.previous if rule.kind == "spike" else None,
             {name: counts[name] for name in classes},
-            sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:5], samples,
+            sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:5],
+            samples,
         )
 
     def _flush(self, now: float, force: bool) -> None:
@@ -319,8 +344,14 @@ class Evaluator:
         if not self._backlog:
             return
         entries, self._backlog = list(self._backlog.values()), {}
-        channels = sorted({c for r in self._rules if r.rule.name in {e.rule for e in entries}
-                           for c in r.rule.channels})
+        channels = sorted(
+            {
+                c
+                for r in self._rules
+                if r.rule.name in {e.rule for e in entries}
+                for c in r.rule.channels
+            }
+        )
         self._send(Message(tuple(channels), backlog=entries))
         self._state.save()
 
@@ -330,8 +361,10 @@ def _describe(rule: Rule) -> str:
     if rule.kind == "threshold":
         return f"{int(rule.limit)} or more in {window}"
     if rule.kind == "ratio":
-        return f"error ratio {rule.limit:.1%} or more of at least {rule.min_requests} requests" \
-               f" in {window}"
+        return (
+            f"error ratio {rule.limit:.1%} or more of at least {rule.min_requests} requests"
+            f" in {window}"
+        )
     return f"{rule.limit:g}x the previous {window} (at least {rule.min_count})"
 
 

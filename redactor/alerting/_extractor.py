@@ -33,8 +33,8 @@ _SAMPLE_CHARS = 400
 _MAX_BLOCK_LINES = 5000
 STALE_SECONDS = 2.0
 
-ErrorSink = Callable[[ErrorEvent], None]
-RequestSink = Callable[[RequestEvent], None]
+ErrorSink = Callable[[ErrorEvent], object]
+RequestSink = Callable[[RequestEvent], object]
 
 
 @dataclass
@@ -60,8 +60,17 @@ class _Observation:
         error_class = self.error_class or class_for_response(
             self.status, self.error_type, self.code
         )
-        return ErrorEvent(error_class, self.time, self.status, self.code, self.decline_code,
-                          self.request_id, self.sample[:_SAMPLE_CHARS], source, self.livemode)
+        return ErrorEvent(
+            error_class,
+            self.time,
+            self.status,
+            self.code,
+            self.decline_code,
+            self.request_id,
+            self.sample[:_SAMPLE_CHARS],
+            source,
+            self.livemode,
+        )
 
 
 @dataclass
@@ -177,8 +186,15 @@ class TextEventExtractor:
             self._explicit(state, name.rsplit(".", 1)[-1], message, text, source, block)
         return False
 
-    def _explicit(self, state: _Source, error_class: str, message: str, text: str, source: str,
-                  when: _Block | _Observation) -> None:
+    def _explicit(
+        self,
+        state: _Source,
+        error_class: str,
+        message: str,
+        text: str,
+        source: str,
+        when: _Block | _Observation,
+    ) -> None:
         """An exception of a known class: merged with the request lines about it, if any."""
         found = _REQUEST_ID.search(message)
         request_id = found.group(0) if found else None
@@ -241,8 +257,9 @@ class TextEventExtractor:
             return
         self._details(state, text, source, when, read_time)
 
-    def _response(self, state: _Source, text: str, source: str, when: float,
-                  read_time: float) -> None:
+    def _response(
+        self, state: _Source, text: str, source: str, when: float, read_time: float
+    ) -> None:
         self._end_observation(state, source)
         found = _RESPONSE_CODE.search(text)
         status = int(found.group(1)) if found else None
@@ -250,8 +267,9 @@ class TextEventExtractor:
         if status is not None and status >= 400:
             state.observation = _Observation(when, read_time, status=status, sample=text)
 
-    def _details(self, state: _Source, text: str, source: str, when: float,
-                 read_time: float) -> None:
+    def _details(
+        self, state: _Source, text: str, source: str, when: float, read_time: float
+    ) -> None:
         """Fields of the current request: its ID, error type, code and decline code."""
         current = self._observation_for(state, text, source, when, read_time)
         if "API error received" in text:
@@ -271,8 +289,9 @@ class TextEventExtractor:
             elif current is not None and current.error_type is not None:
                 setattr(current, key, getattr(current, key) or value)
 
-    def _observation_for(self, state: _Source, text: str, source: str, when: float,
-                         read_time: float) -> _Observation | None:
+    def _observation_for(
+        self, state: _Source, text: str, source: str, when: float, read_time: float
+    ) -> _Observation | None:
         link = _DASHBOARD.search(text)
         found = _REQUEST_ID.search(text) if link is None else None
         request_id = link.group(2) if link else found.group(0) if found else None

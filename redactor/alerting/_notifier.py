@@ -47,8 +47,9 @@ def quiet_apprise_logger() -> None:
 def load_apprise() -> Any:
     """Import apprise (once), hiding the deprecation its email plugin's pgpy import raises."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="'imghdr' is deprecated",
-                                category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message="'imghdr' is deprecated", category=DeprecationWarning
+        )
         import apprise
 
         apprise.Apprise().add("json://127.0.0.1")  # loads the plugins while filtered
@@ -72,8 +73,12 @@ def apprise_send(url: str, rendered: Rendered) -> Delivery:
     if not notifier.add(url):
         return Delivery(False, "not a valid apprise URL")
     privacy = notifier[0].url(privacy=True)
-    with notifier.notify(body=rendered.body, title=rendered.title,
-                         body_format=rendered.body_format, log_level=logging.WARNING) as result:
+    with notifier.notify(
+        body=rendered.body,
+        title=rendered.title,
+        body_format=rendered.body_format,
+        log_level=logging.WARNING,
+    ) as result:
         if bool(result):
             return Delivery(True, f"{privacy}: {result.status.name}")
         return Delivery(False, f"{privacy}: {result.status.name}{_messages(result)}")
@@ -88,9 +93,17 @@ def _messages(result: Any) -> str:
 class Notifier:
     """Delivers rendered notifications per channel from a worker thread."""
 
-    def __init__(self, channels: dict[str, str], outbox_dir: Path | None, *,
-                 queue_size: int = 1000, retry_initial: float = 1.0, retry_max: float = 300.0,
-                 sender: Sender = apprise_send, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        channels: dict[str, str],
+        outbox_dir: Path | None,
+        *,
+        queue_size: int = 1000,
+        retry_initial: float = 1.0,
+        retry_max: float = 300.0,
+        sender: Sender = apprise_send,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._channels = channels
         self._outbox = Outbox(outbox_dir)
         self._queue: queue.Queue[Pending | None] = queue.Queue(maxsize=queue_size)
@@ -115,8 +128,11 @@ class Notifier:
     def submit(self, bodies: dict[str, Rendered]) -> bool:
         """Queue one notification (rendered per channel name); False when the queue is full."""
         now = self._clock()
-        pending = Pending(uuid.uuid4().hex, now,
-                          {name: vars(rendered).copy() for name, rendered in bodies.items()})
+        pending = Pending(
+            uuid.uuid4().hex,
+            now,
+            {name: vars(rendered).copy() for name, rendered in bodies.items()},
+        )
         with self._lock:
             self._open += 1
         try:
@@ -216,5 +232,7 @@ class Notifier:
         delay = min(self._retry_max, self._retry_initial * 2 ** (attempt - 1))
         delay *= random.uniform(0.5, 1.0)
         pending.next_try[name] = self._clock() + delay
-        sys.stderr.write(f"redactor: alert to {name} failed ({outcome.detail}); "
-                         f"retry {attempt} in {delay:.1f}s\n")
+        sys.stderr.write(
+            f"redactor: alert to {name} failed ({outcome.detail}); "
+            f"retry {attempt} in {delay:.1f}s\n"
+        )

@@ -6,6 +6,7 @@ The tailer hands it redacted lines (`feed`/`flush`), the in-app sink hands it ev
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -35,8 +36,10 @@ def resolve_channels(config: Config) -> dict[str, str]:
     from .._config import expand_env
 
     source = str(config.source) if config.source else "<config>"
-    return {name: expand_env(url, source, f"alerts.channels.{name}")
-            for name, url in config.alerts.channels.items()}
+    return {
+        name: expand_env(url, source, f"alerts.channels.{name}")
+        for name, url in config.alerts.channels.items()
+    }
 
 
 def state_dir(config: Config) -> Path:
@@ -52,34 +55,47 @@ class AlertPipeline:
     when errors stop; otherwise rules advance with the events and `close()` finishes them.
     """
 
-    def __init__(self, config: Config, *, live: bool = False, sender: Sender = apprise_send,
-                 wall: Callable[[], float] = time.time,
-                 redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        live: bool = False,
+        sender: Sender = apprise_send,
+        wall: Callable[[], float] = time.time,
+        redactor: Redactor | None = None,
+    ) -> None:
         settings, source = config.alerts, str(config.source)
         self.rules: list[Rule] = load_rules(config)
         self.channels = resolve_channels(config)
         folder = state_dir(config)
         self._dashboard = settings.dashboard
-        self._redact = (redactor.redact if redactor is not None else _default_redact())
+        self._redact = redactor.redact if redactor is not None else _default_redact()
         self._wall = wall
         self._lock = threading.Lock()
         self.aggregator = Aggregator(dedup_window=max([r.window for r in self.rules] + [300]))
         self.extractor = TextEventExtractor(self._on_error, self._on_request)
         self.notifier = Notifier(
-            self.channels, folder / "outbox", queue_size=settings.queue_size,
+            self.channels,
+            folder / "outbox",
+            queue_size=settings.queue_size,
             retry_initial=parse_duration(settings.retry_initial, source, "alerts.retry_initial"),
             retry_max=parse_duration(settings.retry_max, source, "alerts.retry_max"),
             sender=sender,
         )
         self.evaluator = Evaluator(
-            self.rules, self.aggregator, self._send, AlertState.load(folder / "state.json"),
+            self.rules,
+            self.aggregator,
+            self._send,
+            AlertState.load(folder / "state.json"),
             group_wait=parse_duration(settings.group_wait, source, "alerts.group_wait"),
             max_per_minute=settings.max_per_minute,
             stale_after=parse_duration(settings.stale_after, source, "alerts.stale_after"),
-            sample_lines=settings.sample_lines, wall=wall,
+            sample_lines=settings.sample_lines,
+            wall=wall,
         )
-        self._delivery_timeout = parse_duration(settings.delivery_timeout, source,
-                                                "alerts.delivery_timeout")
+        self._delivery_timeout = parse_duration(
+            settings.delivery_timeout, source, "alerts.delivery_timeout"
+        )
         self.messages: list[Message] = []
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
@@ -138,16 +154,19 @@ class AlertPipeline:
     def _tick(self) -> None:
         while not self._stop.wait(_TICK):
             now = self._wall()
-            with self._lock:
-                self.extractor.expire(now)
-                if self.aggregator.watermark != float("-inf"):
-                    self.evaluator.advance(max(self.aggregator.watermark, now))
+            try:
+                with self._lock:
+                    self.extractor.expire(now)
+                    if self.aggregator.watermark != float("-inf"):
+                        self.evaluator.advance(max(self.aggregator.watermark, now))
+            except Exception as error:  # keep ticking; report outside logging
+                sys.stderr.write(f"redactor: alert rules failed: {type(error).__name__}\n")
 
 
 def _default_redact() -> Callable[[str], str]:
-    from .. import redact
+    from .. import default_redactor
 
-    return redact
+    return default_redactor().redact  # built now, so a bad rule pack fails here, not later
 
 
 def build_alert_pipeline(config: Config) -> tuple[AlertPipeline, Callable[[], bool]]:

@@ -35,8 +35,9 @@ def style_for(url: str) -> Style:
     return "text"
 
 
-def render(message: Message, style: Style, dashboard: str,
-           redact: Callable[[str], str]) -> Rendered:
+def render(
+    message: Message, style: Style, dashboard: str, redact: Callable[[str], str]
+) -> Rendered:
     """The notification for `message` in `style`, redacted again as defence in depth."""
     title = _title(message)
     slack = style == "slack"
@@ -59,8 +60,13 @@ def _title(message: Message) -> str:
 
 def _alert_text(alert: Alert, slack: bool, dashboard: str) -> str:
     bold = "*" if slack else ""
-    classes = ", ".join(f"{name} {count}" for name, count in
-                        sorted(alert.by_class.items(), key=lambda item: -item[1])) or "none"
+    classes = (
+        ", ".join(
+            f"{name} {count}"
+            for name, count in sorted(alert.by_class.items(), key=lambda item: -item[1])
+        )
+        or "none"
+    )
     lines = [
         f"{bold}{_HEADLINE[alert.kind]}: {alert.rule}{bold} ({alert.severity}) at "
         f"{_clock(alert.time)}",
@@ -88,8 +94,11 @@ def _samples(alert: Alert, slack: bool, dashboard: str) -> list[str]:
         if event.request_id:
             link = dashboard_link(event.request_id, event.livemode, dashboard)
             # apprise turns a markdown link into Slack's <url|text> form
-            lines.append(f"Request: [{event.request_id}]({link})" if slack
-                         else f"Request: {event.request_id} {link}")
+            lines.append(
+                f"Request: [{event.request_id}]({link})"
+                if slack
+                else f"Request: {event.request_id} {link}"
+            )
     return lines
 
 
@@ -102,12 +111,15 @@ def dashboard_link(request_id: str, livemode: bool | None, default: str) -> str:
 
 def _backlog_text(entries: list[BacklogEntry], slack: bool) -> str:
     bold = "*" if slack else ""
-    lines = [f"{bold}Summary of old log lines read while catching up{bold} "
-             "(not alerted one by one):"]
+    lines = [
+        f"{bold}Summary of old log lines read while catching up{bold} (not alerted one by one):"
+    ]
     for entry in entries:
         state = "still firing" if entry.firing_now else "not firing at the end"
-        lines.append(f"- {entry.rule}: fired {entry.firings} time(s) between "
-                     f"{_clock(entry.first)} and {_clock(entry.last)}, peak {entry.peak}; {state}")
+        lines.append(
+            f"- {entry.rule}: fired {entry.firings} time(s) between "
+            f"{_clock(entry.first)} and {_clock(entry.last)}, peak {entry.peak}; {state}"
+        )
     return "\n".join(lines)
 
 

@@ -72,8 +72,9 @@ def load_rules(config: Config) -> list[Rule]:
     for index, pattern in enumerate(config.alerts.rules):
         paths = sorted(glob.glob(str(config.resolve(pattern))))
         if not paths:
-            raise ConfigError(config_name, f"alerts.rules[{index}]",
-                              f"no rule file matches {pattern!r}")
+            raise ConfigError(
+                config_name, f"alerts.rules[{index}]", f"no rule file matches {pattern!r}"
+            )
         for path in paths:
             rules += load_rule_file(Path(path))
     _check_unique(rules)
@@ -96,8 +97,10 @@ def load_rule_file(path: Path) -> list[Rule]:
     entries = table.get("rule", [])
     if not isinstance(entries, list):
         raise ConfigError(source, "rule", "expected [[rule]] tables")
-    return [_rule(build(RuleSpec, entry, source, f"rule[{i}]"), source, f"rule[{i}]")
-            for i, entry in enumerate(entries)]
+    return [
+        _rule(build(RuleSpec, entry, source, f"rule[{i}]"), source, f"rule[{i}]")
+        for i, entry in enumerate(entries)
+    ]
 
 
 def _rule(spec: RuleSpec, source: str, key: str) -> Rule:
@@ -107,8 +110,11 @@ def _rule(spec: RuleSpec, source: str, key: str) -> Rule:
     for index, name in enumerate(spec.errors):
         if name != "*" and name not in STRIPE_ERROR_CLASSES:
             known = ", ".join(sorted(STRIPE_ERROR_CLASSES))
-            raise ConfigError(source, f"{key}.errors[{index}]",
-                              f"unknown Stripe error class {name!r} (known: *, {known})")
+            raise ConfigError(
+                source,
+                f"{key}.errors[{index}]",
+                f"unknown Stripe error class {name!r} (known: *, {known})",
+            )
     kind, limit = _condition(spec, source, key)
     window = parse_duration(spec.window, source, f"{key}.window")
     if window < 1:
@@ -116,19 +122,37 @@ def _rule(spec: RuleSpec, source: str, key: str) -> Rule:
     if not 0 <= spec.hysteresis < 1:
         raise ConfigError(source, f"{key}.hysteresis", "expected a fraction from 0 to below 1")
     return Rule(
-        spec.name, tuple(spec.errors), tuple(spec.decline_codes), kind, limit, int(window),
-        spec.min_requests, spec.min_count, parse_duration(spec.pending, source, f"{key}.pending"),
-        spec.hysteresis, parse_duration(spec.resolve_after, source, f"{key}.resolve_after"),
-        spec.send_resolved, parse_duration(spec.repeat, source, f"{key}.repeat"),
-        tuple(spec.channels), spec.severity, source,
+        spec.name,
+        tuple(spec.errors),
+        tuple(spec.decline_codes),
+        kind,
+        limit,
+        int(window),
+        spec.min_requests,
+        spec.min_count,
+        parse_duration(spec.pending, source, f"{key}.pending"),
+        spec.hysteresis,
+        parse_duration(spec.resolve_after, source, f"{key}.resolve_after"),
+        spec.send_resolved,
+        parse_duration(spec.repeat, source, f"{key}.repeat"),
+        tuple(spec.channels),
+        spec.severity,
+        source,
     )
 
 
-def _condition(spec: RuleSpec, source: str, key: str) -> tuple[
-        Literal["threshold", "ratio", "spike"], float]:
-    given = [(name, value) for name, value in
-             (("threshold", spec.threshold), ("ratio", spec.ratio), ("spike", spec.spike))
-             if value]
+def _condition(
+    spec: RuleSpec, source: str, key: str
+) -> tuple[Literal["threshold", "ratio", "spike"], float]:
+    given = [
+        (name, value)
+        for name, value in (
+            ("threshold", spec.threshold),
+            ("ratio", spec.ratio),
+            ("spike", spec.spike),
+        )
+        if value
+    ]
     if len(given) != 1:
         raise ConfigError(source, key, "expected exactly one of threshold, ratio or spike")
     name, value = given[0]
@@ -141,8 +165,11 @@ def _check_unique(rules: list[Rule]) -> None:
     seen: dict[str, str] = {}
     for rule in rules:
         if rule.name in seen:
-            raise ConfigError(rule.source, f"rule ({rule.name}).name",
-                              f"duplicate rule name (also in {seen[rule.name]})")
+            raise ConfigError(
+                rule.source,
+                f"rule ({rule.name}).name",
+                f"duplicate rule name (also in {seen[rule.name]})",
+            )
         seen[rule.name] = rule.source
 
 
@@ -151,5 +178,8 @@ def _check_channels(rules: list[Rule], channels: set[str]) -> None:
         for index, name in enumerate(rule.channels):
             if name not in channels:
                 known = ", ".join(sorted(channels)) or "none configured"
-                raise ConfigError(rule.source, f"rule ({rule.name}).channels[{index}]",
-                                  f"unknown channel {name!r} ([alerts.channels]: {known})")
+                raise ConfigError(
+                    rule.source,
+                    f"rule ({rule.name}).channels[{index}]",
+                    f"unknown channel {name!r} ([alerts.channels]: {known})",
+                )

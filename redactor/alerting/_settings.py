@@ -39,8 +39,9 @@ def parse_duration(value: str | int | float, source: str, key: str) -> float:
     else:
         match = _DURATION.fullmatch(str(value).strip())
         if match is None:
-            raise ConfigError(source, key, f'expected a duration such as "30s" or "5m", '
-                                           f"got {value!r}")
+            raise ConfigError(
+                source, key, f'expected a duration such as "30s" or "5m", got {value!r}'
+            )
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds < 0:
         raise ConfigError(source, key, "expected a duration of zero or more")
@@ -49,6 +50,7 @@ def parse_duration(value: str | int | float, source: str, key: str) -> float:
 
 def default_state_dir() -> Path:
     """Where the outbox and alert state live when `[alerts] state_dir` is not set."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                             "state")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
     return Path(base) / "redactor" / "alerts"

@@ -47,8 +47,10 @@ class AlertState:
         """Write the state atomically (no-op without a path)."""
         if self.path is None:
             return
-        data = {"watermark": self.watermark if self.watermark != float("-inf") else None,
-                "rules": {name: asdict(memory) for name, memory in self.rules.items()}}
+        data = {
+            "watermark": self.watermark if self.watermark != float("-inf") else None,
+            "rules": {name: asdict(memory) for name, memory in self.rules.items()},
+        }
         if data["watermark"] is None:
             del data["watermark"]
         write_private(self.path, json.dumps(data, indent=1).encode())
