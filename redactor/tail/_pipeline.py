@@ -25,6 +25,11 @@ class LinePipeline:
         self._held = bytearray()
 
     @property
+    def context(self) -> bytes:
+        """The raw tail of a line whose start is already written (empty at a line start)."""
+        return self._context
+
+    @property
     def pending(self) -> int:
         """Bytes fed but not yet written out."""
         return self._stream.pending + len(self._held)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,16 @@ class FileKey:
 def fingerprint(data: bytes) -> str:
     """A hash of a file's first bytes; no content of the file is stored."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+_LAST_WORD = re.compile(rb"(?:\d[\d \-]*)?\S*\Z")
+
+
+def held_suffix(raw: bytes) -> int:
+    """How many trailing bytes of an unfinished line to keep back (a possible secret's start)."""
+    tail = raw[-(OVERLAP - 1) :]
+    match = _LAST_WORD.search(tail)
+    return len(tail) - match.start() if match else 0
 
 
 def open_file(path: str) -> tuple[int, os.stat_result] | None:
@@ -183,10 +194,26 @@ class TrackedFile:
         return done
 
     def flush_partial(self, emit: Emit, timeout: float, now: float) -> None:
-        """Write out a held unfinished last line once the file has been quiet for `timeout`."""
-        if self._pipeline.pending and now - self.last_growth >= timeout:
-            context = self._line_tail(self.read_pos) if self._fd is not None else b""
-            emit(self._pipeline.flush(context), now)
+        """Write out a held unfinished last line once the file has been quiet for `timeout`.
+
+        Its last word (with digit groups before it) stays held until the line ends: it may be
+        the first half of a card number or key, and a half must not reach the output.
+        """
+        pending = self._pipeline.pending
+        if not pending or now - self.last_growth < timeout or self._fd is None:
+            return
+        raw = os.pread(self._fd, pending, self.read_pos - pending)
+        if len(raw) != pending:
+            return  # truncated meanwhile: the next read sorts it out
+        cut = len(raw) - held_suffix(raw)
+        if not cut:
+            return
+        old = self._pipeline
+        self._pipeline = LinePipeline(self._redactor, old.context)
+        out = self._pipeline.feed(raw[:cut])
+        out += self._pipeline.flush((old.context + raw[:cut])[-OVERLAP:])
+        out += self._pipeline.feed(raw[cut:])
+        emit(out, now)
 
     def finish(self, emit: Emit) -> None:
         """The file is let go: write out what is held and close it."""
