@@ -11,6 +11,7 @@ import sys
 import threading
 import traceback
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -80,10 +81,10 @@ class Redactor:
         self.rules = _enabled(rule_set, settings.rules, source)
         self._compiled = [self._compile(rule, rule_set) for rule in self.rules]
         self._replacers = {c.rule.id: c.replacer for c in self._compiled}
-        self._scanner = Scanner(self._compiled)
+        self._variables = VariableValues(rule_set.variables)
+        self._scanner = Scanner(self._compiled, self._variables.marker_pattern)
         self._fallbacks = {c.rule.id: self._fallback_scanner(c) for c in self._compiled}
         self._digits_only = _digit_rules_alone(self._compiled)
-        self._variables = VariableValues(rule_set.variables)
         self.stats = RedactionStats()
         self._extra = _extra_analyzer(self.config)
 
@@ -159,14 +160,19 @@ class Redactor:
 
     def _find(self, data: bytes, context: bytes = b"") -> list[Finding]:
         findings: list[Finding] = []
-        for candidate in self._scanner.candidates(data):
-            confirmed = _confirm(candidate, data) or self._fallback(candidate, data)
-            findings += confirmed
-        if self._variables:
-            for start, end, entity in self._variables.find(data, context):
+        candidates, corners = self._scanner.candidates(data)
+        for candidate in candidates:
+            findings += _confirm(candidate, data) or self._fallback(candidate, data)
+        ordered = True  # the scan yields findings left to right; additions may not be
+        if corners:
+            for start, end, entity in self._variables.find(data, context, corners):
                 findings.append(Finding(start, end, f"variable:{entity}", entity))
+                ordered = False
         if self._extra is not None:
             findings += self._extra.find(data)
+            ordered = False
+        if not findings or (ordered and _disjoint(findings)):
+            return findings
         return _merge(findings)
 
     def _fallback(self, rejected: Candidate, data: bytes) -> list[Finding]:
@@ -239,6 +245,10 @@ def _digit_rules_alone(compiled: list[CompiledRule]) -> frozenset[str]:
     if any(c.regex.search(probe) for c in others for probe in _DIGIT_PROBES):
         return frozenset()
     return frozenset(card_rules)
+
+
+def _disjoint(findings: list[Finding]) -> bool:
+    return all(a.end <= b.start for a, b in pairwise(findings))
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:

@@ -59,9 +59,13 @@ class Candidate(NamedTuple):
 class Scanner:
     """Finds candidates of many rules in one linear pass."""
 
-    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+    def __init__(self, rules: Sequence[CompiledRule], marker: str = "") -> None:
         self._rules = list(rules)
-        self.pattern = "|".join(f"({_INNER_GROUP.sub('(?:', c.rule.pattern)})" for c in rules)
+        parts = [f"({_INNER_GROUP.sub('(?:', c.rule.pattern)})" for c in rules]
+        # A marker is a pattern whose matches only say "look closer" (a diagnose traceback's
+        # corner): folding it into the one scan keeps clean text at a single RE2 call.
+        self._marker_group = len(parts) + 1 if marker else 0
+        self.pattern = "|".join(parts + ([f"({marker})"] if marker else []))
         self._regex = re2.compile(self.pattern.encode(), latin1_options())
         # The pybind object under the wrapper: its Match returns the span table directly,
         # without the wrapper's per-match Python bookkeeping. Both are google-re2's own API.
@@ -71,17 +75,25 @@ class Scanner:
         # Checked from the last rule: card candidates, the most frequent, are last in order.
         self._order = list(reversed(range(len(rules))))
 
-    def candidates(self, data: bytes, start: int = 0, end: int | None = None) -> list[Candidate]:
-        """Every non-overlapping candidate in `data[start:end]`, leftmost first."""
-        end = len(data) if end is None else end
+    def candidates(self, data: bytes) -> tuple[list[Candidate], list[int]]:
+        """Every non-overlapping candidate in `data`, leftmost first.
+
+        Also returns where the marker pattern matched.
+        """
+        end = len(data)
+        start = 0
         found: list[Candidate] = []
-        match, unanchored = self._match, self._unanchored
+        marked: list[int] = []
+        match, unanchored, marker_group = self._match, self._unanchored, self._marker_group
         while True:
             spans = match(unanchored, data, start, end)
             begin, finish = spans[0]
             if begin < 0:
-                return found
-            found.append(self._candidate(data, spans, begin, finish))
+                return found, marked
+            if marker_group and spans[marker_group][0] >= 0:
+                marked.append(begin)
+            else:
+                found.append(self._candidate(data, spans, begin, finish))
             start = finish if finish > begin else finish + 1
 
     def matches(self, data: bytes) -> bool:
@@ -89,7 +101,7 @@ class Scanner:
         return bool(self._match(self._unanchored, data, 0, len(data))[0][0] >= 0)
 
     def first(self, data: bytes, start: int, end: int) -> Candidate | None:
-        """The leftmost candidate within `data[start:end]`, if any."""
+        """The leftmost candidate within `data[start:end]`, if any (no marker here)."""
         spans = self._match(self._unanchored, data, start, end)
         begin, finish = spans[0]
         return None if begin < 0 else self._candidate(data, spans, begin, finish)

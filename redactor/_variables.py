@@ -10,11 +10,11 @@ JSON output holds the same traceback inside one string, its newlines escaped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ._rules import SensitiveVariable
 
-_HINTS = ("└".encode(), b"-> ", b"\\u2514")
+_CORNERS = re.compile(rb"\xe2\x94\x94 |-> |\\u2514")
 _MARKER_LINE = re.compile(r"^[ \t│|]*(?:└|->) (.*)$")
 _MARKERS_ONLY = re.compile(r"^[ \t│|]*(?:(?:└|->) .*)?$")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -34,14 +34,6 @@ _MAX_MARKER_LINES = 64
 Span = tuple[int, int, str]
 
 
-class _Line:
-    """A line of text and, for each of its characters, its byte offset in the data."""
-
-    def __init__(self, text: str, offsets: list[int] | None) -> None:
-        self.text = text
-        self.offsets = offsets  # None for lines of the context, which are not redacted
-
-
 class VariableValues:
     """Finds the values of variables with sensitive names in diagnose tracebacks."""
 
@@ -50,34 +42,61 @@ class VariableValues:
             name.lower(): variable.entity for variable in variables for name in variable.names
         }
 
-    def __bool__(self) -> bool:
-        return bool(self._entity_by_name)
+    @property
+    def marker_pattern(self) -> str:
+        """An RE2 pattern matching the corners of diagnose marker lines ("" if unused)."""
+        return _CORNERS.pattern.decode() if self._entity_by_name else ""
 
-    def find(self, data: bytes, context: bytes = b"") -> list[Span]:
-        """Spans (start, end, entity) in `data`; `context` is the text just before it."""
-        if not any(hint in data for hint in _HINTS):
+    def find(
+        self, data: bytes, context: bytes = b"", corners: list[int] | None = None
+    ) -> list[Span]:
+        """Spans (start, end, entity) in `data`; `context` is the text just before it.
+
+        `corners` are the offsets in `data` of the corners, when a scan has found them.
+        """
+        if not self._entity_by_name:
             return []
-        lines = list(_lines(context, data))
-        found = []
-        for index, line in enumerate(lines):
-            span = self._judge(lines, index, line) if line.offsets is not None else None
-            if span is not None:
-                found.append(span)
+        buf = context[-(16 << 10) :] + data if context else data
+        base = len(buf) - len(data)
+        if corners is None:
+            corners = [corner.start() - base for corner in _CORNERS.finditer(buf, base)]
+        found: list[Span] = []
+        for line_start, line_end in _marked_lines(buf, [base + c for c in corners]):
+            for start, end, entity in self._judge_physical_line(buf, line_start, line_end):
+                found.append((start - base, end - base, entity))
         return found
 
-    def _judge(self, lines: list[_Line], index: int, line: _Line) -> Span | None:
-        marker = _MARKER_LINE.match(line.text)
+    def _judge_physical_line(self, buf: bytes, start: int, end: int) -> Iterator[Span]:
+        raw = buf[start:end]
+        if b"\\n" in raw:  # a JSON string holding a whole traceback
+            lines = list(_json_lines(raw, start))
+            for index, (text, offsets) in enumerate(lines):
+                sources = (lines[back][0] for back in range(index - 1, -1, -1))
+                span = self._judge(text, offsets.__getitem__, sources)
+                if span is not None:
+                    yield span
+            return
+        text = raw.decode("utf-8", "surrogateescape")
+
+        def offset(index: int) -> int:
+            return start + len(text[:index].encode("utf-8", "surrogateescape"))
+
+        span = self._judge(text, offset, _lines_above(buf, start))
+        if span is not None:
+            yield span
+
+    def _judge(self, text: str, offset: Callable[[int], int], above: Iterator[str]) -> Span | None:
+        marker = _MARKER_LINE.match(text)
         if marker is None:
             return None
-        source = _source_line(lines, index)
-        entity = self._entity_at(source, _corner_column(line.text, marker.start(1)))
-        if entity is None or line.offsets is None:
+        entity = self._entity_at(_source_line(above), _corner_column(text, marker.start(1)))
+        if entity is None:
             return None
-        start, end = marker.start(1), len(line.text)
+        start, end = marker.start(1), len(text)
         value = marker.group(1)
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             start, end = start + 1, end - 1  # keep the quotes of a string's repr
-        return (line.offsets[start], line.offsets[end], entity)
+        return (offset(start), offset(end), entity)
 
     def _entity_at(self, source: str | None, column: int) -> str | None:
         if source is None or column >= len(source):
@@ -88,49 +107,54 @@ class VariableValues:
         return self._entity_by_name.get(name.group().rsplit(".", 1)[-1].lower())
 
 
+def _marked_lines(buf: bytes, corners: list[int]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line holding one of the `corners`, once per line."""
+    last_end = -1
+    for corner in corners:
+        if corner < last_end:
+            continue
+        start = buf.rfind(b"\n", 0, corner) + 1
+        end = buf.find(b"\n", corner)
+        last_end = len(buf) if end < 0 else end
+        yield start, _strip_cr(buf, start, last_end)
+
+
+def _strip_cr(buf: bytes, start: int, end: int) -> int:
+    return end - 1 if end > start and buf[end - 1] == 0x0D else end
+
+
+def _lines_above(buf: bytes, start: int) -> Iterator[str]:
+    """The lines before the one starting at `start`, nearest first."""
+    end = start - 1
+    for _ in range(_MAX_MARKER_LINES):
+        if end < 0:
+            return
+        begin = buf.rfind(b"\n", 0, end) + 1
+        yield buf[begin : _strip_cr(buf, begin, end)].decode("utf-8", "surrogateescape")
+        end = begin - 1
+
+
 def _corner_column(text: str, value_start: int) -> int:
     """The column of the corner: `└ ` is one character before the value, `-> ` two."""
     return value_start - 2 if text[value_start - 2] == "└" else value_start - 3
 
 
-def _source_line(lines: list[_Line], index: int) -> str | None:
-    for back in range(index - 1, max(-1, index - 1 - _MAX_MARKER_LINES), -1):
-        if not _MARKERS_ONLY.match(lines[back].text):
-            return lines[back].text
+def _source_line(above: Iterator[str]) -> str | None:
+    for count, text in enumerate(above):
+        if count >= _MAX_MARKER_LINES:
+            return None
+        if not _MARKERS_ONLY.match(text):
+            return text
     return None
 
 
-def _lines(context: bytes, data: bytes) -> Iterator[_Line]:
-    for raw in context.splitlines()[-_MAX_MARKER_LINES:]:
-        yield from (_Line(line.text, None) for line in _split(raw, 0))
-    position = 0
-    for raw in data.splitlines(keepends=True):
-        body = raw.rstrip(b"\r\n")
-        yield from _split(body, position)
-        position += len(raw)
-
-
-def _split(raw: bytes, position: int) -> Iterator[_Line]:
-    """One physical line, or the lines of a JSON string in it when it holds a traceback."""
-    if b"\\n" in raw and any(hint in raw for hint in _HINTS):
-        text, offsets = _unescape(raw, position)
-    else:
-        text, offsets = _decode(raw, position)
+def _json_lines(raw: bytes, position: int) -> Iterator[tuple[str, list[int]]]:
+    text, offsets = _unescape(raw, position)
     start = 0
     for piece in text.split("\n"):
         end = start + len(piece)
-        yield _Line(piece, offsets[start : end + 1])
+        yield piece, offsets[start : end + 1]
         start = end + 1
-
-
-def _decode(raw: bytes, position: int) -> tuple[str, list[int]]:
-    text = raw.decode("utf-8", "replace")
-    offsets = [position]
-    for char in text:
-        offsets.append(offsets[-1] + (len(char.encode("utf-8")) if char != "\ufffd" else 1))
-    if offsets[-1] != position + len(raw):  # replacement characters of odd widths
-        text, offsets = raw.decode("latin-1"), list(range(position, position + len(raw) + 1))
-    return text.replace("\n", " "), offsets
 
 
 def _unescape(raw: bytes, position: int) -> tuple[str, list[int]]:
@@ -158,7 +182,9 @@ def _unescape(raw: bytes, position: int) -> tuple[str, list[int]]:
 
 def _utf8_char(raw: bytes, index: int) -> tuple[str, int]:
     lead = raw[index]
-    width = 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+    if lead < 0x80:
+        return chr(lead), 1
+    width = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
     try:
         return raw[index : index + width].decode("utf-8"), width
     except UnicodeDecodeError:
