@@ -23,7 +23,11 @@ from .sinks import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from presidio_analyzer import EntityRecognizer
+
+    from .alerting import AlertPipeline
 
 __all__ = [
     "Config",
@@ -42,6 +46,7 @@ __all__ = [
     "presidio_recognizers",
     "redact",
     "set_error_recorder",
+    "start_alerts",
 ]
 
 __version__ = "0.1.0"
@@ -56,6 +61,13 @@ def default_redactor() -> Redactor:
 def redact(text: str) -> str:
     """Return `text` with card numbers, Stripe secrets and email addresses replaced."""
     return default_redactor().redact(text)
+
+
+def start_alerts(config: Config | str | Path | None = None) -> AlertPipeline:
+    """Alert on the Stripe errors this app logs: see `redactor.alerting.start_alerts`."""
+    from .alerting._pipeline import start_alerts as start
+
+    return start(config)
 
 
 def presidio_recognizers(

@@ -217,5 +217,5 @@ def test_public_names_are_exactly_the_intended_ones() -> None:
     }
     assert sinks <= set(redactor.__all__)
     engine = {"Config", "ConfigError", "Finding", "RedactionStats", "Redactor", "StreamRedactor"}
-    helpers = {"default_redactor", "load_config", "presidio_recognizers", "redact"}
+    helpers = {"default_redactor", "load_config", "presidio_recognizers", "redact", "start_alerts"}
     assert set(redactor.__all__) == sinks | engine | helpers

@@ -6,6 +6,7 @@ The tailer hands it redacted lines (`feed`/`flush`), the in-app sink hands it ev
 
 from __future__ import annotations
 
+import atexit
 import sys
 import threading
 import time
@@ -123,8 +124,17 @@ class AlertPipeline:
         with self._lock:
             self.aggregator.add_request(event)
 
+    def record(self, event: ErrorEvent | RequestEvent) -> None:
+        """Take an event from the in-app sinks (the `ErrorRecorder` protocol)."""
+        if isinstance(event, ErrorEvent):
+            self.error(event)
+        else:
+            self.request(event)
+
     def close(self) -> bool:
         """Finish: classify what is held, evaluate, deliver (up to `delivery_timeout`)."""
+        if self._stop.is_set():
+            return True  # closed already (by the app, then again at exit)
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join()
@@ -167,6 +177,23 @@ def _default_redact() -> Callable[[str], str]:
     from .. import default_redactor
 
     return default_redactor().redact  # built now, so a bad rule pack fails here, not later
+
+
+def start_alerts(config: Config | str | Path | None = None) -> AlertPipeline:
+    """Alert from inside the app: Stripe errors the sinks and filters see feed the rules.
+
+    Builds a live pipeline from the config (a path, a loaded Config, or the bundled one),
+    makes it the recorder of every sink and filter without a `recorder=` of its own, and
+    closes it (delivering what is pending) when the interpreter exits.
+    """
+    from .._config import Config, load_config
+    from ..sinks import set_error_recorder
+
+    loaded = config if isinstance(config, Config) else load_config(config)
+    pipeline = AlertPipeline(loaded, live=True)
+    set_error_recorder(pipeline)
+    atexit.register(pipeline.close)
+    return pipeline
 
 
 def build_alert_pipeline(config: Config) -> tuple[AlertPipeline, Callable[[], bool]]:
