@@ -45,7 +45,29 @@ _HOMES = {
     "AlertSettings": "_settings",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "Aggregator",
+    "Alert",
+    "AlertPipeline",
+    "AlertSettings",
+    "Delivery",
+    "ErrorEvent",
+    "Evaluator",
+    "Message",
+    "Notifier",
+    "RequestEvent",
+    "Rule",
+    "STRIPE_ERROR_CLASSES",
+    "TextEventExtractor",
+    "apprise_send",
+    "build_alert_pipeline",
+    "class_for_response",
+    "load_rule_file",
+    "load_rules",
+    "masked",
+    "resolve_channels",
+    "start_alerts",
+]
 
 
 def __getattr__(name: str) -> Any:
