@@ -46,6 +46,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "STRIPE_ERROR_CLASSES",
     "Aggregator",
     "Alert",
     "AlertPipeline",
@@ -57,7 +58,6 @@ __all__ = [
     "Notifier",
     "RequestEvent",
     "Rule",
-    "STRIPE_ERROR_CLASSES",
     "TextEventExtractor",
     "apprise_send",
     "build_alert_pipeline",
