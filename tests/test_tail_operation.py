@@ -371,3 +371,10 @@ class TestOutputs:
 
         wait_for(lambda: daemon.output("app.redacted.log") == b"deep\n")
         wait_for(lambda: daemon.output("later.redacted.log") == b"deeper\n")
+
+
+def test_the_public_names_are_exactly_the_intended_ones() -> None:
+    import redactor.tail
+
+    assert sorted(redactor.tail.__all__) == ["LineSink", "TailSettings", "Tailer"]
+    assert all(hasattr(redactor.tail, name) for name in redactor.tail.__all__)

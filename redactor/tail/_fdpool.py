@@ -30,9 +30,6 @@ class FdPool:
         self._cap = cap
         self._open: OrderedDict[int, Holder] = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self._open)
-
     def opened(self, holder: Holder) -> None:
         """Note that `holder` uses a descriptor now; close others when over the cap."""
         self._open[id(holder)] = holder
