@@ -7,6 +7,7 @@ outside a redacted span come out exactly as they went in.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import traceback
@@ -33,6 +34,7 @@ _JSON_AFTER = frozenset(b",}]")
 _BLANKS = b" \t\r\n"
 _BLANK_BYTES = frozenset((b" ", b"\t", b"\r", b"\n"))
 _NUMBER_CHARS = frozenset(b"0123456789 +-%")
+_NUMBER_TAIL = re.compile(rb"(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 class Finding(NamedTuple):
@@ -197,10 +199,11 @@ class Redactor:
         position = 0
         for finding in findings:
             replacement = self._replacement(data[finding.start : finding.end], finding)
-            if _is_bare_json_number(data, finding.start, finding.end):
+            end = _bare_json_number_end(data, finding.start, finding.end)
+            if end:
                 replacement = b'"' + replacement + b'"'
             parts += [data[position : finding.start], replacement]
-            position = finding.end
+            position = end or finding.end
         parts.append(data[position:])
         return b"".join(parts)
 
@@ -267,15 +270,20 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     return merged
 
 
-def _is_bare_json_number(data: bytes, start: int, end: int) -> bool:
-    """True when a number stands unquoted as a JSON value, so a text replacement needs quotes."""
+def _bare_json_number_end(data: bytes, start: int, end: int) -> int:
+    """Where a number ends when it stands unquoted as a JSON value; 0 when it does not.
+
+    A text replacement there needs quotes, and takes the fraction or exponent with it.
+    """
     before = data[max(0, start - 64) : start].rstrip(_BLANKS)[-1:]
     if not before or before[0] not in _JSON_BEFORE:
-        return False
+        return 0
     if not all(char in _NUMBER_CHARS for char in data[start:end]):
-        return False
+        return 0
+    tail = _NUMBER_TAIL.match(data, end)
+    end = tail.end() if tail else end
     after = data[end : end + 64].lstrip(_BLANKS)[:1]
-    return not after or after[0] in _JSON_AFTER
+    return end if not after or after[0] in _JSON_AFTER else 0
 
 
 def _enabled(rule_set: RuleSet, overrides: dict[str, RuleSettings], source: str) -> list[Rule]:

@@ -179,12 +179,10 @@ def _right_clear(buf: bytes, end: int) -> bool:
     after = buf[end]
     if after in _WORDISH:
         return False
+    # A dash and a word continue a hyphenated identifier; a dot and digits do not make the
+    # number less of a card (a PAN serialised as a float, 4242424242424242.0, is still one).
     following = buf[end + 1] if end + 1 < len(buf) else 0x20
-    if after == 0x2D:
-        return following not in _WORDISH
-    if after == 0x2E:
-        return not 0x30 <= following <= 0x39
-    return True
+    return after != 0x2D or following not in _WORDISH
 
 
 _LOCAL_EDGE = frozenset(b"'.")

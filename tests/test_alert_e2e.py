@@ -4,6 +4,8 @@ per class and alerted through apprise to a JSON webhook on 127.0.0.1 — exactly
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -90,3 +92,32 @@ def test_tail_once_counts_and_alerts_exactly_once(
 
         tail_once(path, logs.paths[style], tmp_path / "again")  # a restart reading it again
     assert len(hook.bodies) == 1
+
+
+def test_the_tail_once_command_delivers_what_fires_before_it_exits(
+    app_logs: Any, tmp_path: Path
+) -> None:
+    logs, expected = app_logs
+    with webhook_server() as hook:
+        path = write_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}"}, RULES)
+        command = [
+            sys.executable,
+            "-m",
+            "redactor",
+            "--config",
+            str(path),
+            "tail",
+            "--once",
+            str(logs.paths["stdlib"]),
+            "--output-dir",
+            str(tmp_path / "out"),
+        ]
+
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+        assert done.returncode == 0, done.stderr
+        assert len(hook.bodies) == 1
+    body = json.dumps(hook.bodies[0])
+    assert "card-declines" in body and f"CardError {expected['CardError']}" in body
+    assert all(secret.value not in body for secret in logs.secrets)
+    assert all(secret.value not in done.stderr for secret in logs.secrets)

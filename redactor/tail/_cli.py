@@ -6,11 +6,16 @@ import argparse
 import dataclasses
 import signal
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._config import Config, load_config
 from .._engine import Redactor
 from .._schema import ConfigError
 from ._settings import TailSettings, check_tail
+
+if TYPE_CHECKING:
+    from ._sink import LineSink
 
 _HELP = """Follow log files (paths or globs) and write a redacted copy of each to --output-dir.
 Rotation, truncation and restarts (also kill -9) neither lose nor repeat a line.
@@ -46,20 +51,41 @@ def add_tail_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
 def run_tail(args: argparse.Namespace) -> int:
     """Run the daemon (or one batch pass with --once) until SIGTERM or SIGINT."""
     from ._log import setup_logging
-    from ._sink import load_sink
     from ._tailer import Tailer
 
     config = load_config(args.config)
     settings = tail_settings(config, args)
     setup_logging()
     redactor = Redactor(config)
-    sink = load_sink(settings.sink) if settings.sink else None
+    sinks, close_alerts = _line_sinks(config, settings, redactor, live=not args.once)
     show = settings.progress == "always" or (settings.progress == "auto" and sys.stderr.isatty())
-    tailer = Tailer(settings, redactor, sink=sink, once=args.once, show_progress=show)
+    tailer = Tailer(settings, redactor, sink=sinks, once=args.once, show_progress=show)
     signal.signal(signal.SIGTERM, lambda *_: tailer.stop())
     signal.signal(signal.SIGINT, lambda *_: tailer.stop())
     signal.signal(signal.SIGHUP, lambda *_: tailer.reopen_outputs())
-    return tailer.run()
+    status = tailer.run()
+    if close_alerts is not None:
+        close_alerts()  # evaluate what was read and deliver what fires before exiting
+    return status
+
+
+def _line_sinks(
+    config: Config, settings: TailSettings, redactor: Redactor, live: bool
+) -> tuple[LineSink | None, Callable[[], bool] | None]:
+    """The configured line sink and, when alert rules are configured, the alert pipeline."""
+    from ._sink import TeeSink, load_sink
+
+    sinks = [load_sink(settings.sink)] if settings.sink else []
+    close = None
+    if config.alerts.rules:
+        from ..alerting._pipeline import AlertPipeline
+
+        pipeline = AlertPipeline(config, live=live, redactor=redactor)
+        sinks.append(pipeline)
+        close = pipeline.close
+    if not sinks:
+        return None, close
+    return (sinks[0] if len(sinks) == 1 else TeeSink(sinks)), close
 
 
 def tail_settings(config: Config, args: argparse.Namespace) -> TailSettings:

@@ -31,6 +31,23 @@ def load_sink(spec: str) -> LineSink:
     return sink
 
 
+class TeeSink:
+    """Hands every line to several sinks (the configured one and the alert rules)."""
+
+    def __init__(self, sinks: list[LineSink]) -> None:
+        self._sinks = sinks
+
+    def feed(self, line: bytes, source: str, read_time: float) -> None:
+        """Pass the line to each sink in turn."""
+        for sink in self._sinks:
+            sink.feed(line, source, read_time)
+
+    def flush(self) -> None:
+        """Flush each sink in turn."""
+        for sink in self._sinks:
+            sink.flush()
+
+
 class SinkFeeder:
     """Splits redacted output into lines for a sink and keeps its failures contained."""
 
