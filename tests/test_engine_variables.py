@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import pytest
 from loguru import logger
@@ -27,10 +28,9 @@ class Utf8Stream(io.StringIO):
     encoding = "utf-8"
 
 
-@pytest.fixture(params=[Utf8Stream, io.StringIO], ids=["box-drawing", "ascii"])
-def diagnose_traceback(request: pytest.FixtureRequest) -> str:
-    stream = request.param()
-    handler = logger.add(stream, diagnose=True, backtrace=False, colorize=False, format="{message}")
+def logged_failure(stream: io.StringIO, **options: Any) -> str:
+    """What loguru writes to `stream` for a failed `pay()` with diagnose on."""
+    handler = logger.add(stream, diagnose=True, backtrace=False, **options)
     try:
         pay()
     except ValueError:
@@ -38,6 +38,11 @@ def diagnose_traceback(request: pytest.FixtureRequest) -> str:
     finally:
         logger.remove(handler)
     return stream.getvalue()
+
+
+@pytest.fixture(params=[Utf8Stream, io.StringIO], ids=["box-drawing", "ascii"])
+def diagnose_traceback(request: pytest.FixtureRequest) -> str:
+    return logged_failure(request.param(), colorize=False, format="{message}")
 
 
 def corner(traceback: str) -> str:
@@ -83,15 +88,7 @@ def test_a_value_under_a_harmless_name_is_kept() -> None:
 
 
 def test_loguru_json_keeps_the_traceback_in_one_string_and_is_still_redacted() -> None:
-    stream = io.StringIO()
-    handler = logger.add(stream, diagnose=True, backtrace=False, serialize=True)
-    try:
-        pay()
-    except ValueError:
-        logger.exception("payment failed")
-    finally:
-        logger.remove(handler)
-    raw = stream.getvalue()
+    raw = logged_failure(io.StringIO(), serialize=True)
 
     out = default_redactor().redact(raw)
 
