@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._engine import Redactor
 
-BLOCK = 1 << 20
+# Blocks of a quarter MiB stay in the CPU caches; bigger ones scan measurably slower.
+BLOCK = 1 << 18
 # Longer than any secret a rule can match in practice (a 255-character key, an address of
 # 254 characters URL-encoded), so a secret that starts before a cut ends inside the overlap.
 OVERLAP = 8 << 10
@@ -37,14 +38,23 @@ class StreamRedactor:
 
     def feed(self, data: bytes) -> bytes:
         """Take more input; return the redacted output that is now final."""
-        self._buffer += data
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            self._buffer += data
+            return self._release_long_lines()
+        if self._buffer:  # complete the held line; copies only when there is one
+            self._buffer += data[:cut]
+            lines = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            lines = data[:cut] if cut < len(data) else data
+        out = self._redactor.redact_bytes(lines, self._context)
+        self._context = (self._context + lines[-CONTEXT:])[-CONTEXT:]
+        self._buffer += data[cut:]
+        return out + self._release_long_lines() if self._buffer else out
+
+    def _release_long_lines(self) -> bytes:
         out = []
-        cut = self._buffer.rfind(b"\n") + 1
-        if cut:
-            lines = bytes(self._buffer[:cut])
-            out.append(self._redactor.redact_bytes(lines, self._context))
-            self._context = (self._context + lines[-CONTEXT:])[-CONTEXT:]
-            del self._buffer[:cut]
         while len(self._buffer) >= self._block + self._overlap:
             out.append(self._release_long_line())
         return b"".join(out)
