@@ -107,6 +107,8 @@ class Redactor:
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
         data = text.encode("utf-8", "surrogatepass")
+        if self._extra is None and not self._scanner.matches(data):
+            return text  # the common case for an app's records: one RE2 call, no copies
         try:
             findings = self._find(data)
         except Exception as error:  # fail closed, as redact_bytes does
@@ -219,12 +221,14 @@ def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
     spans = compiled.validator(data, start, end)
     if not spans:
         return spans  # type: ignore[return-value]
-    rule = compiled.rule
-    if rule.ignore_after:
+    if compiled.ignore_keys:
         spans = [span for span in spans if not _after_key(data, span[0], compiled.ignore_keys)]
+    rule_id, entity = compiled.rule.id, compiled.rule.entity
+    if len(spans) == 1:  # the usual case, without a comprehension
+        begin, finish = spans[0]
+        return [Finding(begin, finish, rule_id, entity, max(0, keep_end - begin))]
     return [
-        Finding(begin, finish, rule.id, rule.entity, max(0, keep_end - begin))
-        for begin, finish in spans
+        Finding(begin, finish, rule_id, entity, max(0, keep_end - begin)) for begin, finish in spans
     ]
 
 

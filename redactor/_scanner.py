@@ -70,6 +70,10 @@ class Scanner:
         # The pybind object under the wrapper: its Match returns the span table directly,
         # without the wrapper's per-match Python bookkeeping. Both are google-re2's own API.
         self._match = self._regex._regexp.Match
+        # The same alternation without groups answers "anything here?" a little faster.
+        probe_options = latin1_options()
+        probe_options.never_capture = True
+        self._probe = re2.compile(self.pattern.encode(), probe_options)._regexp.Match
         self._unanchored = re2._Anchor.UNANCHORED
         self._anchored = re2._Anchor.ANCHOR_START
         # Checked from the last rule: card candidates, the most frequent, are last in order.
@@ -97,8 +101,8 @@ class Scanner:
             start = finish if finish > begin else finish + 1
 
     def matches(self, data: bytes) -> bool:
-        """Whether any rule has a candidate in `data`."""
-        return bool(self._match(self._unanchored, data, 0, len(data))[0][0] >= 0)
+        """Whether any rule (or the marker) has a candidate in `data`."""
+        return bool(self._probe(self._unanchored, data, 0, len(data))[0][0] >= 0)
 
     def first(self, data: bytes, start: int, end: int) -> Candidate | None:
         """The leftmost candidate within `data[start:end]`, if any (no marker here)."""
