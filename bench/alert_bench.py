@@ -8,11 +8,7 @@ Writes the figures to bench/RESULTS.md under "## alerts". Usage:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,30 +19,13 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
+from _common import head, machine_facts, write_section  # noqa: E402
+
 from redactor import load_config  # noqa: E402
 from redactor.alerting import Aggregator, AlertPipeline, ErrorEvent, TextEventExtractor  # noqa: E402
 
-RESULTS = BENCH / "RESULTS.md"
 SECTION = "alerts"
 COMMAND = ".venv/bin/python bench/alert_bench.py"
-
-
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BENCH.parent
-    ).stdout.strip()
-    return (
-        f"Machine: redactor at {commit}; CPU: {cpu}; cores: {os.cpu_count()}; "
-        f"Python: {platform.python_version()} ({platform.python_implementation()})"
-    )
 
 
 def aggregator_cost(events: int) -> tuple[float, float]:
@@ -141,27 +120,6 @@ def _one_crossing(folder: Path, port: int) -> float:
     return handed - crossed
 
 
-def write_results(lines: list[str]) -> None:
-    stamp = time.strftime("%Y-%m-%d")
-    body = [
-        f"## {SECTION}",
-        "",
-        f"Measured {stamp} with `{COMMAND}`:",
-        "",
-        "```",
-        *lines,
-        "```",
-        "",
-    ]
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(rf"^## {SECTION}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: "\n".join(body) + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(body)
-    RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer events and rounds")
@@ -173,7 +131,7 @@ def main() -> int:
     per_line = extractor_cost(events)
     latency = crossing_latency(rounds)
     lines = [
-        machine(),
+        "Machine: " + "; ".join(machine_facts(commit=head())),
         f"(1) Aggregator.add_error, {events} events (unique request IDs, half with a decline "
         f"code), best of 5: {best:.0f} ns/event (median {median:.0f}) — target <= 2000 ns: "
         f"{'met' if best <= 2000 else 'MISSED'}",
@@ -186,7 +144,7 @@ def main() -> int:
     ]
     print("\n".join(lines))
     if not args.no_write:
-        write_results(lines)
+        write_section(SECTION, lines, COMMAND)
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -22,13 +21,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_logs import generate  # noqa: E402
+from _common import RESULTS, ROOT, machine_facts, revision, write_section
+from gen_logs import generate
 
-RESULTS = BENCH / "RESULTS.md"
 SECTION = "redact"
 TARGET_MBPS = 150.0
 TARGET_RATIO = 100.0
@@ -45,43 +42,13 @@ class Run:
     rss_mb: float
 
 
-def machine_facts() -> list[str]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return [
-        f"redactor at {revision()}",
-        f"CPU: {cpu}",
-        f"cores: {os.cpu_count()} (the CLI uses one)",
-        f"Python: {platform.python_version()} ({platform.python_implementation()})",
-        f"google-re2: {importlib.metadata.version('google-re2')}",
-        f"presidio-analyzer: {importlib.metadata.version('presidio-analyzer')}",
-    ]
-
-
-def revision() -> str:
-    """The commit measured, and whether the engine or rules had uncommitted changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            text=True,
-            capture_output=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "redactor", "rules"],
-            cwd=ROOT,
-            text=True,
-            capture_output=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "an unknown revision (not a git checkout)"
-    return head + (" with uncommitted changes to redactor/ or rules/" if dirty else "")
+def cli_machine_facts() -> list[str]:
+    """The machine facts for a benchmark of the CLI (tail_bench.py reports the same)."""
+    return machine_facts(
+        commit=revision(),
+        cores_note="the CLI uses one",
+        packages=("google-re2", "presidio-analyzer"),
+    )
 
 
 def log_file(size_mb: float, seed: int) -> tuple[Path, Counter[str]]:
@@ -226,7 +193,7 @@ def measure(args: argparse.Namespace) -> list[str]:
         print(line, flush=True)
         out.append(line)
 
-    say("Machine: " + "; ".join(machine_facts()))
+    say("Machine: " + "; ".join(cli_machine_facts()))
     source, planted = log_file(args.size_mb, args.seed)
     size = source.stat().st_size
     say(
@@ -296,29 +263,6 @@ def measure(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def write_results(lines: list[str], command: str) -> None:
-    """Replace the figures under "## redact" in RESULTS.md; keep its ### notes and the rest."""
-    stamp = time.strftime("%Y-%m-%d")
-    body = [
-        f"## {SECTION}",
-        "",
-        f"Measured {stamp} with `{command}`:",
-        "",
-        "```",
-        *lines,
-        "```",
-        "",
-    ]
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(rf"^## {SECTION}\n.*?(?=^### |^## |\Z)", re.S | re.M)
-    section = "\n".join(body) + "\n"
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="16 MB, one run, 0.5 MB presidio")
@@ -332,7 +276,7 @@ def main() -> int:
         args.size_mb, args.presidio_mb, args.repeat = 16.0, 0.5, 1
     lines = measure(args)
     if not args.no_write and not args.quick:
-        write_results(lines, "make bench  # or: .venv/bin/python bench/redact_bench.py")
+        write_section(SECTION, lines, "make bench  # or: .venv/bin/python bench/redact_bench.py")
         print(f"written to {RESULTS.relative_to(ROOT)} under '## {SECTION}'")
     return 0
 

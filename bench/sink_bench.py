@@ -10,43 +10,22 @@ to bench/RESULTS.md under "## sinks". Usage:
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import logging
-import os
-import platform
-import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _common import machine_facts, write_section
 from loguru import logger
 
 import redactor
 
-BENCH = Path(__file__).resolve().parent
-RESULTS = BENCH / "RESULTS.md"
 SECTION = "sinks"
 TARGETS = {"clean": 0.10, "secret": 0.30}
 PAN = "4242424242424242"
 EMAIL = "jane.doe@example.com"
-
-
-def machine_facts() -> list[str]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return [
-        f"CPU: {cpu}",
-        f"cores: {os.cpu_count()} (one thread logs)",
-        f"Python: {platform.python_version()} ({platform.python_implementation()})",
-        f"loguru: {importlib.metadata.version('loguru')}",
-        f"google-re2: {importlib.metadata.version('google-re2')}",
-    ]
 
 
 def loguru_clean(index: int) -> None:
@@ -126,20 +105,6 @@ def measure_all(count: int, rounds: int) -> list[str]:
     return lines
 
 
-def write_results(lines: list[str], command: str) -> None:
-    """Replace the figures under "## sinks" in RESULTS.md; keep the rest of the file."""
-    stamp = time.strftime("%Y-%m-%d")
-    body = [f"## {SECTION}", "", f"Measured {stamp} with `{command}`:", "", "```", *lines, "```"]
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(rf"^## {SECTION}\n.*?(?=^### |^## |\Z)", re.S | re.M)
-    section = "\n".join(body) + "\n\n"
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5000 records, 3 rounds")
@@ -149,12 +114,13 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.records, args.rounds = 5000, 3
-    lines = ["Machine: " + "; ".join(machine_facts())]
+    facts = machine_facts(cores_note="one thread logs", packages=("loguru", "google-re2"))
+    lines = ["Machine: " + "; ".join(facts)]
     lines.append(f"Records: {args.records} a round, best of {args.rounds} alternating rounds")
     lines += measure_all(args.records, args.rounds)
     print("\n".join(lines))
     if not args.no_write and not args.quick:
-        write_results(lines, "make bench  # or: .venv/bin/python bench/sink_bench.py")
+        write_section(SECTION, lines, "make bench  # or: .venv/bin/python bench/sink_bench.py")
     return 0
 
 

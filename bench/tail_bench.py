@@ -22,12 +22,11 @@ import threading
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_logs import generate  # noqa: E402
-from redact_bench import _CHILD, RESULTS, Run, machine_facts, run_cli  # noqa: E402
+from _common import ROOT, write_section
+from gen_logs import generate
+from redact_bench import _CHILD, Run, cli_machine_facts, run_cli
 
 SECTION = "tail"
 TARGET_RATIO = 0.8
@@ -156,7 +155,7 @@ def measure(args: argparse.Namespace) -> list[str]:
     size = parse_size("64M" if args.quick else args.size)
     work = Path(tempfile.mkdtemp(prefix="redactor-tail-bench-"))
     try:
-        say("Machine: " + "; ".join(machine_facts()))
+        say("Machine: " + "; ".join(cli_machine_facts()))
         source = work / "stripe-backlog.log"
         planted = generate(source, size, seed=7)
         total = source.stat().st_size
@@ -206,32 +205,6 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def write_results(lines: list[str], command: str) -> None:
-    """Replace the figures under "## tail" in RESULTS.md; keep its ### notes and the rest."""
-    body = (
-        "\n".join(
-            [
-                f"## {SECTION}",
-                "",
-                f"Measured {time.strftime('%Y-%m-%d')} with `{command}`:",
-                "",
-                "```",
-                *lines,
-                "```",
-                "",
-            ]
-        )
-        + "\n"
-    )
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(rf"^## {SECTION}\n.*?(?=^### |^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: body, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="1G", help="backlog size, e.g. 1G, 256M (default 1G)")
@@ -243,7 +216,7 @@ def main() -> int:
     lines = measure(args)
     if not args.no_write:
         flags = " --quick" if args.quick else (f" --size {args.size}" if args.size != "1G" else "")
-        write_results(lines, f".venv/bin/python bench/tail_bench.py{flags}")
+        write_section(SECTION, lines, f".venv/bin/python bench/tail_bench.py{flags}")
     return 0
 
 
