@@ -18,7 +18,8 @@ Validator = Callable[[bytes, int, int], list[Span]]
 _GROUP_OR_SPACE = re.compile(rb"%20|[0-9]+")
 _WORDISH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
-_ESCAPE_STARTS = frozenset(b"%\\")
+_ESCAPE_STARTS = frozenset(b"%\\0123456789")
+_DIGITS = frozenset(b"0123456789")
 _PLAIN = bytes.maketrans(b"0123456789", bytes(range(10)))
 _DOUBLED = bytes.maketrans(b"0123456789", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)))
 
@@ -72,7 +73,7 @@ class PanValidator:
         return 12 <= len(digits) <= 19 and self._issuers.accepts(digits) and luhn_ok(digits)
 
     def __call__(self, buf: bytes, start: int, end: int) -> list[Span]:
-        if not 0x30 <= buf[start] <= 0x39 and buf[start] not in _ESCAPE_STARTS:
+        if buf[start] not in _ESCAPE_STARTS and buf[start + 1] in _DIGITS:
             return self._spans(buf, start + 1, end)  # the usual one-byte boundary
         for value_start in _value_starts(buf, start):
             found = self._spans(buf, value_start, end)
@@ -134,8 +135,9 @@ class PanPrefixValidator:
 def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
     """Where the digits may begin after the boundary the card pattern matched first.
 
-    The pattern's boundary is a backslash escape, a %-escape, one other non-word character
-    or the start of the text. "%42" may also be a literal '%' before the digits 42...
+    The boundary is a backslash escape, a %-escape, one other non-word character, a key's
+    last one or two characters and its "=", or the start of the text. "%42" may also be a
+    literal '%' before the digits 42...
     """
     first = buf[start]
     if 0x30 <= first <= 0x39:
@@ -144,7 +146,8 @@ def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
         return (start + 3, start + 1) if buf[start + 1 : start + 2].isdigit() else (start + 3,)
     if first == 0x5C and buf[start + 1 : start + 2].isalpha():
         return (start + 2,)
-    return (start + 1,)
+    equals = buf.find(b"=", start, start + 3)
+    return (equals + 1,) if equals >= 0 else (start + 1,)
 
 
 def _free_standing(buf: bytes, start: int, end: int) -> bool:
