@@ -19,8 +19,11 @@ from tests.test_tail_support import (
     KEY,
     SECRETS,
     Daemon,
+    append,
     daemons,
+    follow,
     redacted,
+    start,
     wait_for,
 )
 
@@ -31,10 +34,7 @@ class TestContent:
     def test_invalid_utf8_and_nul_bytes_pass_through_unchanged(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.touch()
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
+        daemon, log = follow(tmp_path, daemons)
 
         with log.open("ab") as handle:
             handle.write(b"caf\xe1 the rest of the line is kept card=" + CARD.encode() + b"\n")
@@ -44,20 +44,16 @@ class TestContent:
             b"caf\xe1 the rest of the line is kept card=<CREDIT_CARD>\n"
             b"nul\x00byte\x00\xff\xfe end\n"
         )
-        wait_for(lambda: daemon.output() == expected)
+        daemon.wait_output(expected)
 
     def test_a_20_mb_line_is_redacted_with_bounded_memory(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.touch()
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
+        daemon, log = follow(tmp_path, daemons)
         filler = b"x=" + b"abcdefghij" * 100_000  # 1 MB, so secrets fall on chunk cuts too
         line = (filler + b" card=" + CARD.encode() + b" ") * 20 + b"\n"
 
-        with log.open("ab") as handle:
-            handle.write(line)
+        append(log, line)
 
         expected = redacted(line)
         wait_for(
@@ -76,14 +72,10 @@ class TestSecrets:
     def test_planted_secrets_reach_neither_output_nor_our_logs(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.write_bytes(f"card={CARD} key={KEY} email={EMAIL}\n".encode())
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
+        daemon, log = follow(tmp_path, daemons, f"card={CARD} key={KEY} email={EMAIL}\n".encode())
         wait_for(lambda: daemon.output().endswith(b"\n"))
         os.truncate(log, 0)  # and a truncation, a rotation: every event that logs
-        with log.open("ab") as handle:
-            handle.write(f"again {CARD} {EMAIL} partial {KEY}".encode())
+        append(log, f"again {CARD} {EMAIL} partial {KEY}".encode())
         os.rename(log, tmp_path / "app.log.1")
         wait_for(lambda: b"event=finished" in daemon.log_bytes())
         assert daemon.stop() == 0
@@ -111,31 +103,28 @@ class TestOperation:
         logs = tmp_path / "logs"
         logs.mkdir()
         (logs / "a.log").write_bytes(b"a1\n")
-        daemon = Daemon(tmp_path, [str(logs / "*.log")], args=("--poll",)).start()
-        daemons.append(daemon)
+        daemon = start(daemons, Daemon(tmp_path, [str(logs / "*.log")], args=("--poll",)))
         assert b"mode=poll" in daemon.log_bytes()
 
-        with (logs / "a.log").open("ab") as handle:
-            handle.write(b"a2\n")
+        append(logs / "a.log", b"a2\n")
         (logs / "b.log").write_bytes(b"b1\n")
         os.rename(logs / "a.log", logs / "a.log.1")
         (logs / "a.log").write_bytes(b"a3\n")
 
-        wait_for(lambda: daemon.output("a.log") == b"a1\na2\na3\n")
-        wait_for(lambda: daemon.output("b.log") == b"b1\n")
+        daemon.wait_output(b"a1\na2\na3\n", "a.log")
+        daemon.wait_output(b"b1\n", "b.log")
 
     def test_files_that_start_matching_later_are_picked_up(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
         logs = tmp_path / "logs"
-        daemon = Daemon(tmp_path, [str(logs / "*.log")]).start()
-        daemons.append(daemon)
+        daemon = start(daemons, Daemon(tmp_path, [str(logs / "*.log")]))
 
         logs.mkdir()  # even the folder appears later (found by the periodic rescan)
         (logs / "late.log").write_bytes(b"late\n")
         (logs / "other.txt").write_bytes(b"not matched\n")
 
-        wait_for(lambda: daemon.output("late.log") == b"late\n")
+        daemon.wait_output(b"late\n", "late.log")
         assert not (daemon.out / "other.txt").exists()
 
     def test_once_processes_what_is_there_and_shows_progress(self, tmp_path: Path) -> None:
@@ -155,16 +144,16 @@ class TestOperation:
         logs.mkdir()
         for i in range(500):
             (logs / f"f{i:03d}.log").write_bytes(b"first %d\n" % i)
-        daemon = Daemon(tmp_path, [str(logs / "*.log")], extra="max_open_files = 40").start()
-        daemons.append(daemon)
+        daemon = start(
+            daemons, Daemon(tmp_path, [str(logs / "*.log")], extra="max_open_files = 40")
+        )
         wait_for(
             lambda: all(daemon.output(f"f{i:03d}.log") == b"first %d\n" % i for i in range(500)),
             timeout=30,
         )
 
         for i in range(500):
-            with (logs / f"f{i:03d}.log").open("ab") as handle:
-                handle.write(b"second %d\n" % i)
+            append(logs / f"f{i:03d}.log", b"second %d\n" % i)
 
         wait_for(
             lambda: all(
@@ -178,36 +167,30 @@ class TestOperation:
     def test_sighup_reopens_outputs_after_they_were_rotated(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.write_bytes(b"one\n")
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
-        wait_for(lambda: daemon.output() == b"one\n")
+        daemon, log = follow(tmp_path, daemons, b"one\n")
+        daemon.wait_output(b"one\n")
 
         os.rename(daemon.out / "app.log", daemon.out / "app.log.1")
         daemon.signal(signal.SIGHUP)
         wait_for(lambda: b"event=outputs_reopened" in daemon.log_bytes())
-        with log.open("ab") as handle:
-            handle.write(b"two\n")
+        append(log, b"two\n")
 
-        wait_for(lambda: daemon.output() == b"two\n")
+        daemon.wait_output(b"two\n")
         assert (daemon.out / "app.log.1").read_bytes() == b"one\n"
         assert daemon.stop() == 0
 
     def test_remove_after_deletes_a_raw_file_once_rotated_and_read(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.write_bytes(b"old card=" + CARD.encode() + b"\n")
-        daemon = Daemon(tmp_path, [str(log)], extra="remove_after = true").start()
-        daemons.append(daemon)
-        wait_for(lambda: daemon.output() == b"old card=<CREDIT_CARD>\n")
+        content = b"old card=" + CARD.encode() + b"\n"
+        daemon, log = follow(tmp_path, daemons, content, extra="remove_after = true")
+        daemon.wait_output(b"old card=<CREDIT_CARD>\n")
 
         os.rename(log, tmp_path / "app.log.1")
         log.write_bytes(b"new\n")
 
         wait_for(lambda: not (tmp_path / "app.log.1").exists(), what="the raw file removed")
-        wait_for(lambda: daemon.output() == b"old card=<CREDIT_CARD>\nnew\n")
+        daemon.wait_output(b"old card=<CREDIT_CARD>\nnew\n")
         assert log.exists()
 
     def test_lost_inotify_events_trigger_a_rescan(
@@ -217,8 +200,7 @@ class TestOperation:
         logs.mkdir()
         (logs / "a.log").write_bytes(b"")
         (logs / "b.log").write_bytes(b"")
-        daemon = Daemon(tmp_path, [str(logs / "*.log")], rescan=3600.0).start()
-        daemons.append(daemon)
+        daemon = start(daemons, Daemon(tmp_path, [str(logs / "*.log")], rescan=3600.0))
         limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
 
         daemon.signal(signal.SIGSTOP)  # the kernel queue fills while nobody reads it
@@ -232,7 +214,7 @@ class TestOperation:
         daemon.signal(signal.SIGCONT)
 
         wait_for(lambda: b"reason=inotify_events_lost" in daemon.log_bytes(), what="rescan")
-        wait_for(lambda: daemon.output("c.log") == b"created during the overflow\n")
+        daemon.wait_output(b"created during the overflow\n", "c.log")
         wait_for(lambda: daemon.output("b.log") == (logs / "b.log").read_bytes())
 
 
@@ -362,15 +344,13 @@ class TestOutputs:
         logs = tmp_path / "logs"
         (logs / "api").mkdir(parents=True)
         (logs / "api" / "app.log").write_bytes(b"deep\n")
-        daemon = Daemon(
-            tmp_path, [str(logs / "**" / "*.log")], extra='output_name = "{stem}.redacted{suffix}"'
-        ).start()
-        daemons.append(daemon)
+        template = 'output_name = "{stem}.redacted{suffix}"'
+        daemon = start(daemons, Daemon(tmp_path, [str(logs / "**" / "*.log")], extra=template))
         (logs / "api" / "v2").mkdir()
         (logs / "api" / "v2" / "later.log").write_bytes(b"deeper\n")
 
-        wait_for(lambda: daemon.output("app.redacted.log") == b"deep\n")
-        wait_for(lambda: daemon.output("later.redacted.log") == b"deeper\n")
+        daemon.wait_output(b"deep\n", "app.redacted.log")
+        daemon.wait_output(b"deeper\n", "later.redacted.log")
 
 
 def test_the_public_names_are_exactly_the_intended_ones() -> None:

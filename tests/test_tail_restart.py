@@ -8,8 +8,17 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.test_tail_rotation import generations, seqs
-from tests.test_tail_support import Daemon, daemons, redacted, start_writer, wait_for
+from tests.test_tail_support import (
+    Daemon,
+    append,
+    daemons,
+    follow,
+    generations,
+    redacted,
+    seqs,
+    start_writer,
+    wait_for,
+)
 
 __all__ = ["daemons"]
 
@@ -20,7 +29,7 @@ def test_30_kill_9_while_a_writer_appends_neither_lose_nor_repeat_a_line(
     log = tmp_path / "app.log"
     log.touch()
     daemon = Daemon(tmp_path, [str(log)])
-    daemons.append(daemon)
+    daemons.append(daemon)  # started only at the end, after 30 short-lived ones
     writer = start_writer(log, count=6000, every=1500, mode="rename", pause=0.002)
     chance = random.Random(20240601)
 
@@ -32,18 +41,14 @@ def test_30_kill_9_while_a_writer_appends_neither_lose_nor_repeat_a_line(
     assert writer.wait(timeout=60) == 0
 
     daemon.start()
-    expected = redacted(generations(log))
-    wait_for(lambda: daemon.output() == expected, timeout=30, what="the full output")
+    daemon.wait_output(redacted(generations(log)), timeout=30, what="the full output")
     assert daemon.stop() == 0
     assert seqs(daemon.output()) == list(range(6000))
 
 
 def test_sigterm_drains_checkpoints_and_exits_0(tmp_path: Path, daemons: list[Daemon]) -> None:
-    log = tmp_path / "app.log"
-    log.write_bytes(b"one\ntwo\n")
-    daemon = Daemon(tmp_path, [str(log)]).start()
-    daemons.append(daemon)
-    wait_for(lambda: daemon.output() == b"one\ntwo\n")
+    daemon, _ = follow(tmp_path, daemons, b"one\ntwo\n")
+    daemon.wait_output(b"one\ntwo\n")
 
     assert daemon.stop() == 0
 
@@ -52,10 +57,7 @@ def test_sigterm_drains_checkpoints_and_exits_0(tmp_path: Path, daemons: list[Da
 
 
 def test_sigint_also_exits_0(tmp_path: Path, daemons: list[Daemon]) -> None:
-    log = tmp_path / "app.log"
-    log.write_bytes(b"one\n")
-    daemon = Daemon(tmp_path, [str(log)]).start()
-    daemons.append(daemon)
+    daemon, _ = follow(tmp_path, daemons, b"one\n")
 
     daemon.signal(signal.SIGINT)
 
@@ -66,21 +68,16 @@ def test_sigint_also_exits_0(tmp_path: Path, daemons: list[Daemon]) -> None:
 def test_a_partial_line_across_sigterm_and_restart_stays_one_line(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:
-    log = tmp_path / "app.log"
-    log.write_bytes(b"before\n")
-    daemon = Daemon(tmp_path, [str(log)]).start()
-    daemons.append(daemon)
-    wait_for(lambda: daemon.output() == b"before\n")
+    daemon, log = follow(tmp_path, daemons, b"before\n")
+    daemon.wait_output(b"before\n")
 
-    with log.open("ab") as handle:  # printf abc
-        handle.write(b"abc")
+    append(log, b"abc")  # printf abc
     time.sleep(0.3)
     assert daemon.stop() == 0
-    with log.open("ab") as handle:  # echo def
-        handle.write(b"def\n")
+    append(log, b"def\n")  # echo def
     daemon.start()
 
-    wait_for(lambda: daemon.output() == b"before\nabcdef\n", what="abcdef")
+    daemon.wait_output(b"before\nabcdef\n", what="abcdef")
     assert daemon.stop() == 0
     assert daemon.output() == b"before\nabcdef\n"
 
@@ -88,83 +85,59 @@ def test_a_partial_line_across_sigterm_and_restart_stays_one_line(
 def test_a_partial_line_across_kill_9_is_not_lost_or_split(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:
-    log = tmp_path / "app.log"
-    log.write_bytes(b"before\nhalf of a line with card 4242 4242")
-    daemon = Daemon(tmp_path, [str(log)]).start()
-    daemons.append(daemon)
-    wait_for(lambda: daemon.output() == b"before\n")
+    daemon, log = follow(tmp_path, daemons, b"before\nhalf of a line with card 4242 4242")
+    daemon.wait_output(b"before\n")
     time.sleep(0.2)
 
     daemon.kill()
-    with log.open("ab") as handle:
-        handle.write(b" 4242 4242 declined\n")
+    append(log, b" 4242 4242 declined\n")
     daemon.start()
 
     expected = b"before\nhalf of a line with card <CREDIT_CARD> declined\n"
-    wait_for(lambda: daemon.output() == expected, what="the completed line")
+    daemon.wait_output(expected, what="the completed line")
 
 
 def test_a_partial_line_is_written_after_the_timeout(tmp_path: Path, daemons: list[Daemon]) -> None:
-    log = tmp_path / "app.log"
-    log.write_bytes(b"")
-    daemon = Daemon(tmp_path, [str(log)], partial=0.3).start()
-    daemons.append(daemon)
+    daemon, log = follow(tmp_path, daemons, partial=0.3)
 
-    with log.open("ab") as handle:
-        handle.write(b"no newline yet")
+    append(log, b"no newline yet")
     # Written after the timeout, but for its last word: that could be half a secret.
-    wait_for(lambda: daemon.output() == b"no newline ", what="the timed-out line")
-    with log.open("ab") as handle:
-        handle.write(b", now ended\n")
+    daemon.wait_output(b"no newline ", what="the timed-out line")
+    append(log, b", now ended\n")
 
-    wait_for(lambda: daemon.output() == b"no newline yet, now ended\n")
+    daemon.wait_output(b"no newline yet, now ended\n")
 
 
 def test_a_card_number_cut_by_the_partial_line_timeout_does_not_leak(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:
-    log = tmp_path / "app.log"
-    log.write_bytes(b"")
-    daemon = Daemon(tmp_path, [str(log)], partial=0.3).start()
-    daemons.append(daemon)
+    output = _cut_by_the_timeout(
+        tmp_path, daemons, b"paid with card ", b"4242 4242", b" 4242 4242 ok\n"
+    )
 
-    with log.open("ab") as handle:
-        handle.write(b"paid with card 4242 4242")
-    wait_for(lambda: daemon.output() == b"paid with card ", what="the words before it")
-    with log.open("ab") as handle:
-        handle.write(b" 4242 4242 ok\n")
-
-    wait_for(lambda: daemon.output().endswith(b" ok\n"), what="the second half")
-    assert daemon.output() == b"paid with card <CREDIT_CARD> ok\n"
+    assert output == b"paid with card <CREDIT_CARD> ok\n"
 
 
 def test_a_key_cut_by_the_partial_line_timeout_does_not_leak(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:
-    log = tmp_path / "app.log"
-    log.write_bytes(b"")
-    daemon = Daemon(tmp_path, [str(log)], partial=0.3).start()
-    daemons.append(daemon)
+    output = _cut_by_the_timeout(
+        tmp_path,
+        daemons,
+        b"auth failed ",
+        b"key=sk_live_51Nq8ZrT3v",
+        b"Kp0LmWx7YbC2dE4fG6hJ9kQ1 retry\n",
+    )
 
-    with log.open("ab") as handle:
-        handle.write(b"auth failed key=sk_live_51Nq8ZrT3v")
-    wait_for(lambda: daemon.output() == b"auth failed ", what="the words before it")
-    with log.open("ab") as handle:
-        handle.write(b"Kp0LmWx7YbC2dE4fG6hJ9kQ1 retry\n")
-
-    wait_for(lambda: daemon.output().endswith(b" retry\n"), what="the rest")
-    assert daemon.output() == b"auth failed key=<STRIPE_SECRET_KEY> retry\n"
+    assert output == b"auth failed key=<STRIPE_SECRET_KEY> retry\n"
 
 
 def test_kill_9_in_the_middle_of_a_20_mb_line_resumes_mid_line_exactly(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:
-    log = tmp_path / "app.log"
     piece = b"x=" + b"0123456789" * 50_000 + b" card=4242424242424242 "
     line = piece * 40 + b"\n"  # 20 MB
-    log.write_bytes(b"")
-    daemon = Daemon(tmp_path, [str(log)]).start()
-    daemons.append(daemon)
+    daemon, log = follow(tmp_path, daemons)
     log.write_bytes(line)
     out = daemon.out / "app.log"
 
@@ -177,3 +150,21 @@ def test_kill_9_in_the_middle_of_a_20_mb_line_resumes_mid_line_exactly(
     wait_for(lambda: out.stat().st_size >= len(expected), timeout=60, what="the whole line")
     assert daemon.output() == expected
     assert '"offset":0,' not in state.split('"outputs"')[0], "no checkpoint inside the line"
+
+
+def _cut_by_the_timeout(
+    root: Path, daemons: list[Daemon], words: bytes, unfinished: bytes, rest: bytes
+) -> bytes:
+    """The output of a line written in two parts, the first cut in the middle of a secret.
+
+    `words + unfinished` is written first; the partial-line timeout lets out `words` only.
+    Then `rest` ends the line, and the output is returned once it holds the line's end.
+    """
+    daemon, log = follow(root, daemons, partial=0.3)
+
+    append(log, words + unfinished)
+    daemon.wait_output(words, what="the words before it")
+    append(log, rest)
+
+    wait_for(lambda: daemon.output().endswith(b"\n"), what="the rest of the line")
+    return daemon.output()

@@ -8,9 +8,13 @@ from pathlib import Path
 
 from tests.test_tail_support import (
     Daemon,
+    append,
     caught_up,
     daemons,
+    follow,
+    generations,
     redacted,
+    seqs,
     start_writer,
     wait_for,
 )
@@ -18,24 +22,11 @@ from tests.test_tail_support import (
 __all__ = ["daemons"]
 
 
-def generations(log: Path) -> bytes:
-    """The rotated files oldest first, then the live one: everything the writer wrote."""
-    rotated = sorted(log.parent.glob(log.name + ".*"), key=lambda p: int(p.suffix[1:]))
-    return b"".join(path.read_bytes() for path in [*rotated, log])
-
-
-def seqs(data: bytes) -> list[int]:
-    return [int(line.split(b"seq=")[1][:6]) for line in data.splitlines()]
-
-
 class TestRenameAndCreate:
     def test_every_generation_is_read_to_its_end_exactly_once(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.touch()
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
+        daemon, log = follow(tmp_path, daemons)
 
         writer = start_writer(log, count=3000, every=700, mode="rename", pause=0.0005)
         assert writer.wait(timeout=60) == 0
@@ -47,27 +38,21 @@ class TestRenameAndCreate:
     def test_a_file_deleted_while_open_is_read_to_its_end(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.write_bytes(b"first line\n")
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
-        wait_for(lambda: daemon.output() == b"first line\n")
+        daemon, log = follow(tmp_path, daemons, b"first line\n")
+        daemon.wait_output(b"first line\n")
 
         with log.open("ab") as handle:  # a writer that keeps writing after the unlink
             os.unlink(log)
             handle.write(b"written after the delete\n")
 
-        wait_for(lambda: daemon.output() == b"first line\nwritten after the delete\n")
+        daemon.wait_output(b"first line\nwritten after the delete\n")
         wait_for(lambda: b"event=finished" in daemon.log_bytes(), what="let go")
 
     def test_two_rotations_while_the_daemon_is_stalled_keep_the_middle_file(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.write_bytes(b"gen1 a\n")
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
-        wait_for(lambda: daemon.output() == b"gen1 a\n")
+        daemon, log = follow(tmp_path, daemons, b"gen1 a\n")
+        daemon.wait_output(b"gen1 a\n")
 
         daemon.signal(signal.SIGSTOP)  # the output side is stuck: no reads for a while
         with log.open("ab") as handle:
@@ -79,17 +64,14 @@ class TestRenameAndCreate:
         daemon.signal(signal.SIGCONT)
 
         expected = b"gen1 a\ngen1 b\ngen2 a\ngen2 b\ngen3 a\n"
-        wait_for(lambda: daemon.output() == expected, what="all three generations")
+        daemon.wait_output(expected, what="all three generations")
 
 
 class TestTruncation:
     def _follow_truncating_writer(
         self, tmp_path: Path, daemons: list[Daemon], mode: str
     ) -> tuple[Daemon, Path]:
-        log = tmp_path / "app.log"
-        log.touch()
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
+        daemon, log = follow(tmp_path, daemons)
         writer = start_writer(log, count=2000, every=500, mode=mode, pause=0.001)
         assert writer.wait(timeout=60) == 0
         wait_for(lambda: seqs(daemon.output())[-1:] == [1999], what="the last line")
@@ -124,12 +106,9 @@ class TestTruncation:
     def test_truncated_and_quickly_rewritten_with_100_lines_reads_each_once(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
         old = b"".join(b"old line %03d\n" % i for i in range(20))
-        log.write_bytes(old)
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        daemons.append(daemon)
-        wait_for(lambda: daemon.output() == old)
+        daemon, log = follow(tmp_path, daemons, old)
+        daemon.wait_output(old)
 
         new = b"".join(b"new line %03d, longer than the old ones\n" % i for i in range(100))
         daemon.signal(signal.SIGSTOP)  # truncate and rewrite past the old end before it looks
@@ -138,33 +117,26 @@ class TestTruncation:
             handle.write(new)
         daemon.signal(signal.SIGCONT)
 
-        wait_for(lambda: daemon.output() == old + new, what="the rewritten lines")
+        daemon.wait_output(old + new, what="the rewritten lines")
         assert daemon.stop() == 0
         assert daemon.output() == old + new
 
     def test_truncated_to_50_bytes_and_appended_then_restarted_sends_nothing_twice(
         self, tmp_path: Path, daemons: list[Daemon]
     ) -> None:
-        log = tmp_path / "app.log"
-        log.write_bytes(
-            b"".join(b"before %03d ................................\n" % i for i in range(20))
-        )
-        daemon = Daemon(tmp_path, [str(log)]).start()
-        wait_for(lambda: daemon.output() == log.read_bytes())
-        before = daemon.output()
+        before = b"".join(b"before %03d ................................\n" % i for i in range(20))
+        daemon, log = follow(tmp_path, daemons, before)
+        daemon.wait_output(before)
 
         os.truncate(log, 50)
-        with log.open("ab") as handle:
-            handle.write(b"after truncation\n")
+        append(log, b"after truncation\n")
         after = before + log.read_bytes()  # reading restarts at 0
-        wait_for(lambda: daemon.output() == after, what="the truncated file")
+        daemon.wait_output(after, what="the truncated file")
         assert daemon.stop() == 0
 
         daemon.start()
-        daemons.append(daemon)
-        with log.open("ab") as handle:
-            handle.write(b"after restart\n")
-        wait_for(lambda: daemon.output() == after + b"after restart\n")
+        append(log, b"after restart\n")
+        daemon.wait_output(after + b"after restart\n")
         assert daemon.stop() == 0
         assert daemon.output() == after + b"after restart\n"
 

@@ -167,6 +167,13 @@ class Daemon:
         path = self.out / name
         return path.read_bytes() if path.exists() else b""
 
+    def wait_output(
+        self, expected: bytes, name: str = "app.log", timeout: float = 20.0, what: str = ""
+    ) -> None:
+        """Wait until the output `name` holds exactly `expected`."""
+        what = what or f"{name} to hold {expected[:60]!r}"
+        wait_for(lambda: self.output(name) == expected, timeout, what)
+
     def log_bytes(self) -> bytes:
         return self.stderr_path.read_bytes() if self.stderr_path.exists() else b""
 
@@ -197,3 +204,40 @@ def daemons() -> Iterator[list[Daemon]]:
 def caught_up(daemon: Daemon, expected: Callable[[], bytes], name: str = "app.log") -> bool:
     """Whether the output equals the expectation computed now."""
     return daemon.output(name) == expected()
+
+
+def start(daemons: list[Daemon], daemon: Daemon) -> Daemon:
+    """Register `daemon` for clean-up before starting it, so a failed start leaks nothing."""
+    daemons.append(daemon)
+    return daemon.start()
+
+
+def follow(
+    root: Path,
+    daemons: list[Daemon],
+    content: bytes = b"",
+    *,
+    partial: float = 5.0,
+    extra: str = "",
+) -> tuple[Daemon, Path]:
+    """Write `root/app.log` holding `content` and start a daemon that follows it."""
+    log = root / "app.log"
+    log.write_bytes(content)
+    return start(daemons, Daemon(root, [str(log)], partial=partial, extra=extra)), log
+
+
+def append(path: Path, data: bytes) -> None:
+    """Append `data` to `path` in one write and close it again, as `echo >>` does."""
+    with path.open("ab") as handle:
+        handle.write(data)
+
+
+def generations(log: Path) -> bytes:
+    """The rotated files oldest first, then the live one: everything the writer wrote."""
+    rotated = sorted(log.parent.glob(log.name + ".*"), key=lambda p: int(p.suffix[1:]))
+    return b"".join(path.read_bytes() for path in [*rotated, log])
+
+
+def seqs(data: bytes) -> list[int]:
+    """The writer's sequence numbers, in the order its lines appear in `data`."""
+    return [int(line.split(b"seq=")[1][:6]) for line in data.splitlines()]
