@@ -13,7 +13,8 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
 import redactor
-from redactor import ConfigError, Redactor, load_config
+from redactor import ConfigError, Redactor
+from tests.engine_config import redactor_with
 
 # A fresh interpreter in which any connection attempt fails loudly.
 NO_NETWORK = """
@@ -26,12 +27,6 @@ socket.create_connection = _refuse
 
 IBAN = "DE89370400440532013000"
 CARD = "4242 4242 4242 4242"
-
-
-def redactor_with(folder: Path, toml: str) -> Redactor:
-    path = folder / "config.toml"
-    path.write_text(toml)
-    return Redactor(load_config(path))
 
 
 def run_fresh(script: str) -> subprocess.CompletedProcess[str]:
