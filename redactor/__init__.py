@@ -7,20 +7,12 @@ sinks, the tailer and the alerting pipeline all run on the same engine.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._config import Config, load_config
 from ._engine import Finding, RedactionStats, Redactor
 from ._schema import ConfigError
 from ._stream import StreamRedactor
-from .sinks import (
-    ErrorRecorder,
-    RedactingFilter,
-    install_logging,
-    install_loguru,
-    loguru_sink,
-    set_error_recorder,
-)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,6 +20,14 @@ if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
 
     from .alerting import AlertPipeline
+    from .sinks import (
+        ErrorRecorder,
+        RedactingFilter,
+        install_logging,
+        install_loguru,
+        loguru_sink,
+        set_error_recorder,
+    )
 
 __all__ = [
     "Config",
@@ -50,6 +50,26 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# The in-app sinks load on first use: the command line and the tailer never need them.
+_SINK_NAMES = frozenset(
+    (
+        "ErrorRecorder",
+        "RedactingFilter",
+        "install_logging",
+        "install_loguru",
+        "loguru_sink",
+        "set_error_recorder",
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SINK_NAMES:
+        from . import sinks
+
+        return getattr(sinks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @lru_cache(maxsize=1)
