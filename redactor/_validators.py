@@ -14,8 +14,8 @@ from ._rules import Issuer
 Span = tuple[int, int]
 Validator = Callable[[bytes, int, int], list[Span]]
 
-# Digit groups of a candidate; "%20" is a separator, not the digits 2 and 0.
-_GROUP_OR_SPACE = re.compile(rb"%20|[0-9]+")
+# Digit groups of a candidate; a %-escape (%20, %2D, %09) is a separator, not two digits.
+_GROUP_OR_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|[0-9]+")
 _WORDISH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
 _ESCAPE_STARTS = frozenset(b"%\\0123456789")
@@ -85,8 +85,8 @@ class PanValidator:
         if end - start <= 19 and buf[start:end].isdigit():
             ok = self.is_pan(buf[start:end]) and _free_standing(buf, start, end)
             return [(start, end)] if ok else []
-        tokens = _GROUP_OR_SPACE.finditer(buf, start, end)
-        groups = [m.span() for m in tokens if m.group() != b"%20"]
+        tokens = _GROUP_OR_ESCAPE.finditer(buf, start, end)
+        groups = [m.span() for m in tokens if buf[m.start()] != 0x25]
         return self._windows(buf, groups)
 
     def _windows(self, buf: bytes, groups: list[Span]) -> list[Span]:
@@ -107,9 +107,16 @@ class PanValidator:
         if first == 0 and not _left_clear(buf, groups[0][0]):
             return None
         best = None
-        digits = b""
+        digits = buf[groups[first][0] : groups[first][1]]
+        separator = None
         for last in range(first, len(groups)):
-            digits += buf[groups[last][0] : groups[last][1]]
+            if last > first:
+                # One card is grouped one way; a change of separator starts something else.
+                between = buf[groups[last - 1][1] : groups[last][0]]
+                if separator is not None and between != separator:
+                    break
+                separator = between
+                digits += buf[groups[last][0] : groups[last][1]]
             if len(digits) > 19:
                 break
             # Inside the run a window is bounded by separators; only the run's edges need a look.
@@ -135,7 +142,7 @@ class PanPrefixValidator:
 def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
     """Where the digits may begin after the boundary the card pattern matched first.
 
-    The boundary is a backslash escape, a %-escape, one other non-word character, a key's
+    The boundary is a backslash or JSON escape, a %-escape, one other non-digit, a key's
     last one or two characters and its "=", or the start of the text. "%42" may also be a
     literal '%' before the digits 42...
     """
@@ -144,6 +151,8 @@ def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
         return (start,)
     if first == 0x25 and buf[start + 1 : start + 3].isalnum():
         return (start + 3, start + 1) if buf[start + 1 : start + 2].isdigit() else (start + 3,)
+    if first == 0x5C and buf[start + 1 : start + 2] == b"u" and _hex4(buf, start + 2):
+        return (start + 6,)  # after a JSON \u0026-style escape
     if first == 0x5C and buf[start + 1 : start + 2].isalpha():
         return (start + 2,)
     equals = buf.find(b"=", start, start + 3)
@@ -151,7 +160,11 @@ def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
 
 
 def _free_standing(buf: bytes, start: int, end: int) -> bool:
-    """Reject digits that continue a word, an identifier, a decimal or a hyphenated ID."""
+    """Reject digits that continue a number, a decimal or a hyphenated ID such as a UUID.
+
+    Letters around the digits do not clear them: a PAN glued to a word (order_4242...) is
+    still a PAN, and a random ID that holds a valid one by chance is as good as one.
+    """
     return _left_clear(buf, start) and _right_clear(buf, end)
 
 
@@ -159,7 +172,7 @@ def _left_clear(buf: bytes, start: int) -> bool:
     if start == 0:
         return True
     before = buf[start - 1]
-    if before in _WORDISH:
+    if 0x30 <= before <= 0x39:
         return _after_escape(buf, start)
     prior = buf[start - 2] if start >= 2 else 0x20
     if before == 0x2D:  # '-': the tail of a hyphenated identifier such as a UUID
@@ -170,22 +183,23 @@ def _left_clear(buf: bytes, start: int) -> bool:
 
 
 def _after_escape(buf: bytes, start: int) -> bool:
-    """True after %XX (URL encoding) or a backslash escape (a newline written as two chars)."""
+    """True right after a %XX or a JSON \\uXXXX escape that ends in a digit."""
     if start >= 3 and buf[start - 3] == 0x25 and buf[start - 2] in _HEX and buf[start - 1] in _HEX:
         return True
-    return start >= 2 and buf[start - 2] == 0x5C
+    return start >= 6 and buf[start - 6 : start - 4] == b"\\u" and _hex4(buf, start - 4)
+
+
+def _hex4(buf: bytes, start: int) -> bool:
+    return len(buf) >= start + 4 and all(char in _HEX for char in buf[start : start + 4])
 
 
 def _right_clear(buf: bytes, end: int) -> bool:
     if end >= len(buf):
         return True
-    after = buf[end]
-    if after in _WORDISH:
-        return False
     # A dash and a word continue a hyphenated identifier; a dot and digits do not make the
     # number less of a card (a PAN serialised as a float, 4242424242424242.0, is still one).
     following = buf[end + 1] if end + 1 < len(buf) else 0x20
-    return after != 0x2D or following not in _WORDISH
+    return buf[end] != 0x2D or following not in _WORDISH
 
 
 _LOCAL_EDGE = frozenset(b"'.")

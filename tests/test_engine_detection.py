@@ -43,6 +43,12 @@ REDACTED = [
     ("pct %4242424242424242 and %204242424242424242", f"pct %{CARD} and %20{CARD}"),
     ("backslash \\4242424242424242", f"backslash \\{CARD}"),
     ("9999 4242 4242 4242 4242", f"9999 {CARD}"),
+    ("tabs 4242\t4242\t4242\t4242 and  5555  5555  5555  4444", f"tabs {CARD} and  {CARD}"),
+    ("underscores 4242_4242_4242_4242", f"underscores {CARD}"),
+    ("card=4242%2D4242%2D4242%2D4242&b=4242%2B4242%2B4242%2B4242", f"card={CARD}&b={CARD}"),
+    ("glued abc4242424242424242def order_4242424242424242", f"glued abc{CARD}def order_{CARD}"),
+    ("in an id pm_1Nq8ZrT3vKp0LmWx4242424242424242", f"in an id pm_1Nq8ZrT3vKp0LmWx{CARD}"),
+    ('json escape "a\\u00264242424242424242"', f'json escape "a\\u0026{CARD}"'),
     ("=4242424242424242 x=4242424242424242", f"={CARD} x={CARD}"),
     ("pan:=4242424242424242 card_number=5555555555554444", f"pan:={CARD} card_number={CARD}"),
     ("diagnose cut └ '4242424242...'", f"diagnose cut └ '{CARD}'"),
@@ -98,7 +104,6 @@ KEPT = [
     "phone +1 415 555 2671 and +44 20 7946 0958",
     "ip 192.168.100.200 port 4242",
     "ch_3Nq8ZrT3vKp0LmWx1a2b3c4d pi_3Nq8ZrT3vKp0LmWx cus_NffrFeUfNV2Hib req_ABC123def456",
-    "pm_1Nq8ZrT3vKp0LmWx4242424242424242",
     "price 0.4242424242424242",
     "pk_live_51Nq8ZrT3vKp0LmWx publishable keys are public",
     "sk_live_ is the prefix of live keys",
@@ -108,6 +113,7 @@ KEPT = [
     "dd.trace_id=4242424242424242 dd.span_id=5555555555554444 order_id=4000056655665556",
     '{"trace_id": "4242424242424242", "parent_id": 4000056655665556}',
     "loading 1234567... done",
+    "GET /api/orders/653756 200 0.2734s and 6537 5620 0 5 mixed groups",
     "see v1.2.3...",
 ]
 
