@@ -277,11 +277,14 @@ def _merge(findings: list[Finding]) -> list[Finding]:
 def _bare_json_number_end(data: bytes, start: int, end: int) -> int:
     """Where a number ends when it stands unquoted as a JSON value; 0 when it does not.
 
-    A text replacement there needs quotes, and takes the fraction or exponent with it.
+    A text replacement there needs quotes, and takes the fraction or exponent with it. After
+    a colon, only a JSON key's closing quote before it makes the number a JSON value.
     """
-    before = data[max(0, start - 64) : start].rstrip(_BLANKS)[-1:]
-    if not before or before[0] not in _JSON_BEFORE:
+    before = data[max(0, start - 64) : start].rstrip(_BLANKS)
+    if not before or before[-1] not in _JSON_BEFORE:
         return 0
+    if before[-1] == 0x3A and not before[:-1].rstrip(_BLANKS).endswith(b'"'):
+        return 0  # key: value in logfmt or a Python repr, not JSON
     if not all(char in _NUMBER_CHARS for char in data[start:end]):
         return 0
     tail = _NUMBER_TAIL.match(data, end)

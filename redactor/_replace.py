@@ -18,6 +18,7 @@ from ._validators import email_domain_offset
 
 _DIGITS = frozenset(b"0123456789")
 _MASK = b"***"
+_MIN_HIDDEN = 6
 _ELLIPSES = (b"...", "\u2026".encode())
 
 
@@ -26,7 +27,9 @@ class Replacer:
 
     def __init__(self, rule: Rule, settings: RedactSettings, overrides: RuleSettings) -> None:
         self.rule = rule
-        self.mode = overrides.mode or settings.mode
+        mode = overrides.mode or settings.mode
+        # A rule may forbid tokens: a keyed hash of a three-digit code protects nothing.
+        self.mode = "placeholder" if mode == "hmac" and not rule.allow_hmac else mode
         template = overrides.placeholder or settings.placeholder
         self._placeholder = template.format(entity=rule.entity).encode()
         self._keep_first = overrides.keep_first
@@ -59,8 +62,14 @@ class Replacer:
 
 
 def mask_pan(secret: bytes, keep_first: int, keep_last: int) -> bytes:
-    """Star every digit but the first `keep_first` and last `keep_last`; keep the grouping."""
+    """Star every digit but the first `keep_first` and last `keep_last`; keep the grouping.
+
+    At least six digits stay hidden, so a short PAN (12 to 15 digits) shows fewer leading
+    digits: with fewer hidden, Luhn and the issuer ranges would narrow it to a handful.
+    """
     total = sum(1 for char in secret if char in _DIGITS)
+    keep_last = min(keep_last, max(0, total - _MIN_HIDDEN))
+    keep_first = min(keep_first, max(0, total - keep_last - _MIN_HIDDEN))
     out = bytearray()
     seen = 0
     for char in secret:

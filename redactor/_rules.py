@@ -36,6 +36,7 @@ class Rule:
     score: float = 0.8
     enabled: bool = True
     ignore_after: list[str] = field(default_factory=list)
+    allow_hmac: bool = True
     source: str = ""
 
 
@@ -46,6 +47,7 @@ class Issuer:
     brand: str
     prefixes: list[str]
     lengths: list[int]
+    luhn: bool = True
 
 
 @dataclass

@@ -16,6 +16,7 @@ Validator = Callable[[bytes, int, int], list[Span]]
 
 # Digit groups of a candidate; a %-escape (%20, %2D, %09) is a separator, not two digits.
 _GROUP_OR_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|[0-9]+")
+_COLOUR_TAIL = re.compile(rb"[0-9;]*m")
 _WORDISH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
 _ESCAPE_STARTS = frozenset(b"%\\0123456789")
@@ -35,26 +36,31 @@ class IssuerTable:
     """Issuer ranges widened to six-digit prefixes, looked up by first two digits and length."""
 
     def __init__(self, issuers: Sequence[Issuer]) -> None:
-        self._ranges: dict[tuple[bytes, int], list[tuple[int, int]]] = {}
+        self._ranges: dict[tuple[bytes, int], list[tuple[int, int, bool]]] = {}
         for issuer in issuers:
             for prefix in issuer.prefixes:
                 low, _, high = prefix.partition("-")
                 for length in issuer.lengths:
-                    self._add(low, high or low, length)
+                    self._add(low, high or low, length, issuer.luhn)
 
-    def _add(self, low: str, high: str, length: int) -> None:
+    def _add(self, low: str, high: str, length: int, luhn: bool) -> None:
         low6, high6 = int(low.ljust(6, "0")), int(high.ljust(6, "9"))
         for lead in range(low6 // 10_000, high6 // 10_000 + 1):
             key = (str(lead).encode(), length)
-            self._ranges.setdefault(key, []).append((low6, high6))
+            self._ranges.setdefault(key, []).append((low6, high6, luhn))
 
     def accepts(self, digits: bytes) -> bool:
         """Return True when some issuer uses this prefix with this many digits."""
+        return self.check_digit_rule(digits) is not None
+
+    def check_digit_rule(self, digits: bytes) -> bool | None:
+        """None when no issuer uses the prefix at this length; else whether Luhn applies."""
         ranges = self._ranges.get((digits[:2], len(digits)))
         if not ranges:
-            return False
+            return None
         six = int(digits[:6])
-        return any(low <= six <= high for low, high in ranges)
+        matching = [luhn for low, high, luhn in ranges if low <= six <= high]
+        return all(matching) if matching else None
 
     def accepts_prefix(self, digits: bytes) -> bool:
         """Return True when some issuer's PANs could start with these digits."""
@@ -70,7 +76,10 @@ class PanValidator:
 
     def is_pan(self, digits: bytes) -> bool:
         """Return True for a plausible PAN given as its digits alone."""
-        return 12 <= len(digits) <= 19 and self._issuers.accepts(digits) and luhn_ok(digits)
+        if not 12 <= len(digits) <= 19:
+            return False
+        needs_luhn = self._issuers.check_digit_rule(digits)
+        return needs_luhn is not None and (not needs_luhn or luhn_ok(digits))
 
     def __call__(self, buf: bytes, start: int, end: int) -> list[Span]:
         if buf[start] not in _ESCAPE_STARTS and buf[start + 1] in _DIGITS:
@@ -179,11 +188,11 @@ def _left_clear(buf: bytes, start: int) -> bool:
         return prior not in _WORDISH
     if before == 0x2E:  # '.': the fraction of a decimal
         return not 0x30 <= prior <= 0x39
-    return True
+    return before != 0x2B  # '+': a phone number in E.164 form (+4915736625851)
 
 
 def _after_escape(buf: bytes, start: int) -> bool:
-    """True right after a %XX or a JSON \\uXXXX escape that ends in a digit."""
+    """True right after a %XX or a JSON "u" escape (backslash, u, four hex digits)."""
     if start >= 3 and buf[start - 3] == 0x25 and buf[start - 2] in _HEX and buf[start - 1] in _HEX:
         return True
     return start >= 6 and buf[start - 6 : start - 4] == b"\\u" and _hex4(buf, start - 4)
@@ -205,6 +214,11 @@ def _right_clear(buf: bytes, end: int) -> bool:
 _LOCAL_EDGE = frozenset(b"'.")
 _ELLIPSES = (b"...", "\u2026".encode())
 _STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
+# Top-level domains that are really file extensions: asset@2x.png, report@2026-12-04.csv.
+_FILE_EXTENSIONS = frozenset(
+    "png jpg jpeg gif svg webp ico bmp css js mjs map csv json txt pdf html htm xml yaml yml "
+    "toml log gz tgz tar woff woff2 ttf otf".split()
+)
 
 
 def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
@@ -214,12 +228,17 @@ def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
     """
     at, separator = _separator(buf, start, end)
     domain = buf[at + separator : end]
-    top_level = domain.rsplit(b".", 1)[-1]
-    cut_short = domain.endswith(_ELLIPSES)
-    if not cut_short and (len(top_level) < 2 or not top_level.isalpha()):
+    cut_short = domain.endswith(_ELLIPSES) or buf.startswith(_ELLIPSES, end)
+    if not cut_short and not _top_level_ok(domain.rsplit(b".", 1)[-1]):
         return []
     local_start = _trim_local(buf, start, at)
     return [(local_start, end)] if local_start < at else []
+
+
+def _top_level_ok(label: bytes) -> bool:
+    """Letters only (any script), two or more, and not a file extension such as png."""
+    text = label.decode("utf-8", "replace")
+    return len(text) >= 2 and text.isalpha() and text.lower() not in _FILE_EXTENSIONS
 
 
 def email_domain_offset(text: bytes) -> int:
@@ -242,11 +261,24 @@ def _trim_local(buf: bytes, start: int, at: int) -> int:
             start = escape + 3
             break
         escape = buf.rfind(b"%", start, escape)
+    start = _after_text_escape(buf, start, at)
     quote = buf.find(b"'", start, at)
     if 0 < quote - start <= 2 and buf[start:quote].lower() in _STRING_PREFIXES:
         start = quote  # b'jane@example.com' is a bytes repr, not an address starting "b'"
     while start < at and buf[start] in _LOCAL_EDGE:
         start += 1
+    return start
+
+
+def _after_text_escape(buf: bytes, start: int, at: int) -> int:
+    """Skip what a JSON escape (\\u003c, \\n) or a colour code (ESC [1m) left on the address."""
+    if start and buf[start - 1] == 0x5C:
+        if buf[start : start + 1] == b"u" and _hex4(buf, start + 1):
+            return min(start + 5, at)
+        return min(start + 1, at)
+    if start >= 2 and buf[start - 2 : start] == b"\x1b[":
+        colour = _COLOUR_TAIL.match(buf, start, at)
+        return colour.end() if colour else start
     return start
 
 

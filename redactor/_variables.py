@@ -39,7 +39,7 @@ class VariableValues:
 
     def __init__(self, variables: list[SensitiveVariable]) -> None:
         self._entity_by_name = {
-            name.lower(): variable.entity for variable in variables for name in variable.names
+            _normal(name): variable.entity for variable in variables for name in variable.names
         }
 
     @property
@@ -104,7 +104,7 @@ class VariableValues:
         name = _NAME.match(source, column)
         if name is None or (column and (source[column - 1].isalnum() or source[column - 1] == "_")):
             return None
-        return self._entity_by_name.get(name.group().rsplit(".", 1)[-1].lower())
+        return self._entity_by_name.get(_normal(name.group().rsplit(".", 1)[-1]))
 
 
 def _marked_lines(buf: bytes, corners: list[int]) -> Iterator[tuple[int, int]]:
@@ -132,6 +132,11 @@ def _lines_above(buf: bytes, start: int) -> Iterator[str]:
         begin = buf.rfind(b"\n", 0, end) + 1
         yield buf[begin : _strip_cr(buf, begin, end)].decode("utf-8", "surrogateescape")
         end = begin - 1
+
+
+def _normal(name: str) -> str:
+    """Names compare without case and underscores: card_cvc, cardCvc and CARDCVC are one."""
+    return name.replace("_", "").lower()
 
 
 def _corner_column(text: str, value_start: int) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import redactor
+from redactor._rules import load_rules, pack_paths
 
 CARD = "<CREDIT_CARD>"
 KEY = "<STRIPE_SECRET_KEY>"
@@ -49,6 +52,9 @@ REDACTED = [
     ("glued abc4242424242424242def order_4242424242424242", f"glued abc{CARD}def order_{CARD}"),
     ("in an id pm_1Nq8ZrT3vKp0LmWx4242424242424242", f"in an id pm_1Nq8ZrT3vKp0LmWx{CARD}"),
     ('json escape "a\\u00264242424242424242"', f'json escape "a\\u0026{CARD}"'),
+    ("colour \x1b[1m4242424242424242\x1b[0m", f"colour \x1b[1m{CARD}\x1b[0m"),
+    ("unionpay without luhn 6200000000000001", f"unionpay without luhn {CARD}"),
+    ("elo 6363680000000007 troy 9792000000000003", f"elo {CARD} troy {CARD}"),
     ("=4242424242424242 x=4242424242424242", f"={CARD} x={CARD}"),
     ("pan:=4242424242424242 card_number=5555555555554444", f"pan:={CARD} card_number={CARD}"),
     ("diagnose cut └ '4242424242...'", f"diagnose cut └ '{CARD}'"),
@@ -84,12 +90,29 @@ REDACTED = [
     ("%22jane%40example.com%22", f"%22{EMAIL}%22"),
     ("1748503543012345@example.com", EMAIL),
     ("diagnose cut └ 'jane.doe+vip@exam...", f"diagnose cut └ '{EMAIL}"),
+    ("cut after the dot jane.doe@example.c...", f"cut after the dot {EMAIL}..."),
+    ("Invalid email address: jane.doe@gmail", f"Invalid email address: {EMAIL}"),
+    ("jürgen@example.de and jane@例え.jp", f"{EMAIL} and {EMAIL}"),
+    ('go json {"m":"\\u003cjane@example.com\\u003e"}', f'go json {{"m":"\\u003c{EMAIL}\\u003e"}}'),
+    ("colour \x1b[1mjane@example.com\x1b[0m", f"colour \x1b[1m{EMAIL}\x1b[0m"),
     # Card security codes in Stripe-style bodies.
     ("card[cvc]=314&", "card[cvc]=<CARD_CVC>&"),
     ("card%5Bcvc%5D=314", "card%5Bcvc%5D=<CARD_CVC>"),
     ('"cvc": "314"', '"cvc": "<CARD_CVC>"'),
     ('{"cvc":314}', '{"cvc":"<CARD_CVC>"}'),
     ("'cvv': '1234'", "'cvv': '<CARD_CVC>'"),
+    (
+        "securityCode=123 cvc_code=456 csc: 789",
+        "securityCode=<CARD_CVC> cvc_code=<CARD_CVC> csc: <CARD_CVC>",
+    ),
+    ("{'card[cvc]': ['123']}", "{'card[cvc]': ['<CARD_CVC>']}"),
+    ('{"m": "b={\\"cvc\\": \\"314\\"}"}', '{"m": "b={\\"cvc\\": \\"<CARD_CVC>\\"}"}'),
+    ("card[cvc]=\x1b[1m123\x1b[0m", "card[cvc]=\x1b[1m<CARD_CVC>\x1b[0m"),
+    # HTTP Basic credentials (curl -u sk_live_...: sends the key base64-encoded).
+    (
+        "Authorization: Basic c2tfbGl2ZV81MU5xOFpyVDN2S3AwTG1XeDo=",
+        "Authorization: Basic <HTTP_CREDENTIALS>",
+    ),
 ]
 
 KEPT = [
@@ -115,6 +138,10 @@ KEPT = [
     "loading 1234567... done",
     "GET /api/orders/653756 200 0.2734s and 6537 5620 0 5 mixed groups",
     "see v1.2.3...",
+    "phones +4915736625851 +573001234567",
+    "assets /static/logo@2x.png icon@3x.webp report@2026-12-04.csv",
+    "docid=1234 pcid=5678 lucid=1234",
+    "cc:4111111111111112 not a card",
 ]
 
 
@@ -143,3 +170,17 @@ def test_find_reports_rule_entity_and_character_offsets() -> None:
         ("card-number", "CREDIT_CARD", "4242424242424242"),
         ("email-address", "EMAIL_ADDRESS", "jane@example.com"),
     ]
+
+
+def test_a_json_number_after_a_repr_colon_is_not_quoted() -> None:
+    assert redactor.redact("cc:4242424242424242") == f"cc:{CARD}"
+    assert redactor.redact('{"cc": 4242424242424242}') == f'{{"cc": "{CARD}"}}'
+
+
+def test_card_candidates_start_at_every_issuer_first_digit() -> None:
+    redactor_ = redactor.default_redactor()
+    card = next(c for c in redactor_._compiled if c.rule.id == "card-number")
+    issuers = load_rules(pack_paths([], Path(), "")).issuers
+
+    for digit in {prefix[0] for issuer in issuers for prefix in issuer.prefixes}:
+        assert card.regex.search(f" {digit}000000000000".encode()), digit

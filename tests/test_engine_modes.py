@@ -31,6 +31,14 @@ def test_mask_can_keep_the_first_six_digits(tmp_path: Path) -> None:
     assert redactor_with(tmp_path, toml).redact("pan 4242424242424242") == "pan 424242******4242"
 
 
+def test_mask_hides_at_least_six_digits_of_a_short_pan(tmp_path: Path) -> None:
+    toml = MASK_ALL + "[redact.rules.card-number]\nkeep_first = 6\nkeep_last = 4\n"
+    redactor = redactor_with(tmp_path, toml)
+
+    assert redactor.redact("maestro 501800000009") == "maestro 50******0009"
+    assert redactor.redact("amex 378282246310005") == "amex 37828******0005"
+
+
 @pytest.mark.parametrize(("key", "value"), [("keep_first", 7), ("keep_last", 5)])
 def test_mask_refuses_more_digits_than_pci_allows(tmp_path: Path, key: str, value: int) -> None:
     toml = MASK_ALL + f"[redact.rules.card-number]\n{key} = {value}\n"
@@ -71,6 +79,16 @@ def test_hmac_tokens_follow_one_value_across_spellings(
     assert spaced.startswith("<CREDIT_CARD:") and "4242" not in spaced
     assert email == encoded
     assert redactor.redact(plain) == plain
+
+
+def test_card_security_codes_are_never_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_REDACTOR_KEY", "k" * 32)
+
+    out = redactor_with(tmp_path, HMAC).redact("card[cvc]=314 card=4242424242424242")
+
+    assert out.startswith("card[cvc]=<CARD_CVC> card=<CREDIT_CARD:")
 
 
 def test_hmac_tokens_depend_on_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
