@@ -216,8 +216,38 @@ _ELLIPSES = (b"...", "\u2026".encode())
 _STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
 # Top-level domains that are really file extensions: asset@2x.png, report@2026-12-04.csv.
 _FILE_EXTENSIONS = frozenset(
-    "png jpg jpeg gif svg webp ico bmp css js mjs map csv json txt pdf html htm xml yaml yml "
-    "toml log gz tgz tar woff woff2 ttf otf".split()
+    (
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "webp",
+        "ico",
+        "bmp",
+        "css",
+        "js",
+        "mjs",
+        "map",
+        "csv",
+        "json",
+        "txt",
+        "pdf",
+        "html",
+        "htm",
+        "xml",
+        "yaml",
+        "yml",
+        "toml",
+        "log",
+        "gz",
+        "tgz",
+        "tar",
+        "woff",
+        "woff2",
+        "ttf",
+        "otf",
+    )
 )
 
 
@@ -271,7 +301,7 @@ def _trim_local(buf: bytes, start: int, at: int) -> int:
 
 
 def _after_text_escape(buf: bytes, start: int, at: int) -> int:
-    """Skip what a JSON escape (\\u003c, \\n) or a colour code (ESC [1m) left on the address."""
+    """Skip what a JSON escape (backslash-u003c, backslash-n) or a colour code left."""
     if start and buf[start - 1] == 0x5C:
         if buf[start : start + 1] == b"u" and _hex4(buf, start + 1):
             return min(start + 5, at)
