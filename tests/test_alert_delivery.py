@@ -64,7 +64,7 @@ def test_email_through_apprise_to_smtp(tmp_path: Path) -> None:
     (raw,) = box.messages
     parsed = email.message_from_string(raw)
     mail = f"Subject: {parsed['Subject']}\n" + parsed.get_payload(decode=True).decode()
-    assert "Subject: [redactor] FIRING: card-declines (3 Stripe errors)" in mail
+    assert "Subject: [redactor] FIRING: card-declines (3 in 5m)" in mail
     assert "CardError 3" in mail and "insufficient_funds 3" in mail
     assert "https://dashboard.stripe.com/test/logs/req_Abc2defGhi" in mail
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ._notifier import Delivery, Notifier, apprise_send, masked
     from ._pipeline import AlertPipeline, build_alert_pipeline, resolve_channels, start_alerts
     from ._rules import Rule, load_rule_file, load_rules
-    from ._settings import AlertSettings
+    from ._settings import AlertSettings, check_alerts
 
 _HOMES = {
     "Aggregator": "_aggregator",
@@ -43,6 +43,7 @@ _HOMES = {
     "load_rule_file": "_rules",
     "load_rules": "_rules",
     "AlertSettings": "_settings",
+    "check_alerts": "_settings",
 }
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "TextEventExtractor",
     "apprise_send",
     "build_alert_pipeline",
+    "check_alerts",
     "class_for_response",
     "load_rule_file",
     "load_rules",

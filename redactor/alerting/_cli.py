@@ -35,11 +35,11 @@ def add_alert_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
 def _alerts(args: argparse.Namespace) -> int:
     from .._config import load_config
     from ._notifier import apprise_send, masked
-    from ._pipeline import resolve_channels
     from ._render import Rendered
+    from ._settings import check_alerts
 
     config = load_config(args.config)
-    channels = resolve_channels(config)
+    channels = check_alerts(config).channels
     names = [args.channel] if args.channel else sorted(channels)
     if not names or any(name not in channels for name in names):
         known = ", ".join(sorted(channels)) or "none"

@@ -24,21 +24,27 @@ _EMPTY: dict[Key, int] = {}
 
 @dataclass
 class Alert:
-    """One rule's transition, with the facts a person needs to act on it."""
+    """One rule's transition, with the facts a person needs to act on it.
+
+    `time` is when the rule changed state; the counts are those of the rule's window ending
+    at `until` (event time), the newest moment evaluated when the notification was composed.
+    Every count comes from the same window, so `by_class` sums to `count`.
+    """
 
     rule: str
     kind: Kind
     time: float
+    until: float
     severity: str
     channels: tuple[str, ...]
     condition: str
-    count: int
-    window: int
-    requests: int
-    previous: int | None
-    by_class: dict[str, int]
-    decline_codes: list[tuple[str, int]]
-    samples: list[ErrorEvent]
+    count: int = 0
+    window: int = 1
+    requests: int = 0
+    previous: int | None = None
+    by_class: dict[str, int] = field(default_factory=dict)
+    decline_codes: list[tuple[str, int]] = field(default_factory=list)
+    samples: list[ErrorEvent] = field(default_factory=list)
 
     @property
     def rate_per_minute(self) -> float:
@@ -176,6 +182,7 @@ class Evaluator:
         self._sent: deque[float] = deque()
         self._backlog: dict[str, BacklogEntry] = {}
         self._span = max((rule.window * 2 for rule in rules), default=2)
+        self._window_end = (0, 0.0)  # (first second not counted, the moment evaluated)
         self.last_time = float("-inf")
 
     def advance(self, clock: float) -> None:
@@ -225,6 +232,9 @@ class Evaluator:
                 runtime.add_late(second, key, count, self._cursor)
 
     def _evaluate(self, now: float, partial: dict[Key, int]) -> None:
+        assert self._cursor is not None
+        # The rules judge the pushed seconds before the cursor, plus the partial one at it.
+        self._window_end = (self._cursor + (1 if partial else 0), now)
         self.last_time = max(self.last_time, now)
         if self._started is None:
             self._started = now
@@ -281,7 +291,7 @@ class Evaluator:
             return
         if kind == "resolved" and not runtime.rule.send_resolved:
             return
-        alert = self._alert(runtime, kind, now, extra)
+        alert = self._alert(runtime, kind, now)
         self._groups.setdefault(alert.channels, []).append(alert)
         if self._group_since is None:
             self._group_since = self._wall()
@@ -295,33 +305,34 @@ class Evaluator:
         entry.peak = max(entry.peak, runtime.current + extra)
         entry.firing_now = kind != "resolved"
 
-    def _alert(self, runtime: _Runtime, kind: Kind, now: float, extra: int) -> Alert:
+    def _alert(self, runtime: _Runtime, kind: Kind, now: float) -> Alert:
         rule = runtime.rule
-        start = int(now) - rule.window
-        counts = self.aggregator.window_counts(start, int(now) + 1)
-        classes = [k for k in counts if isinstance(k, str) and k != REQUESTS]
-        if "*" not in rule.errors:
-            classes = [name for name in classes if name in rule.errors]
-        codes: dict[str, int] = {}
-        for key, count in counts.items():
-            if isinstance(key, tuple) and key[0] in classes:
-                codes[key[1]] = codes.get(key[1], 0) + count
-        samples = self.aggregator.recent(classes, start)[-self._sample_lines :]
-        return Alert(
-            rule.name,
-            kind,
-            now,
-            rule.severity,
-            rule.channels,
-            _describe(rule),
-            runtime.current + extra,
-            rule.window,
-            runtime.requests,
-            runtime.previous if rule.kind == "spike" else None,
-            {name: counts[name] for name in classes},
-            sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:5],
-            samples,
-        )
+        alert = Alert(rule.name, kind, now, now, rule.severity, rule.channels, _describe(rule))
+        self._count(alert, runtime)
+        return alert
+
+    def _count(self, alert: Alert, runtime: _Runtime) -> None:
+        """Fill in the alert's counts, all from the rule's window as last evaluated."""
+        rule, (end, alert.until) = runtime.rule, self._window_end
+        start = end - rule.window
+        counts = self.aggregator.window_counts(start, end)
+        alert.count = runtime.value(counts)
+        alert.window = rule.window
+        alert.requests = counts.get(REQUESTS, 0)
+        alert.previous = None
+        if rule.kind == "spike":
+            alert.previous = runtime.value(
+                self.aggregator.window_counts(start - rule.window, start)
+            )
+        alert.by_class = _by_class(rule, counts)
+        codes = _decline_codes(rule, counts, alert.by_class)
+        alert.decline_codes = sorted(codes.items(), key=lambda item: (-item[1], item[0]))[:5]
+        samples = [
+            event
+            for event in self.aggregator.recent(alert.by_class, start)
+            if event.time < end and (not rule.decline_codes or event.decline_code in codes)
+        ]
+        alert.samples = samples[-self._sample_lines :] if self._sample_lines else []
 
     def _flush(self, now: float, force: bool) -> None:
         if not self._groups or self._group_since is None:
@@ -334,7 +345,10 @@ class Evaluator:
         if not force and len(self._sent) >= self._max_per_minute:
             return  # capped: keep collecting; the next allowed message carries them all
         groups, self._groups, self._group_since = self._groups, {}, None
+        runtimes = {runtime.rule.name: runtime for runtime in self._rules}
         for channels, alerts in groups.items():
+            for alert in alerts:  # what is known now, not at the transition group_wait ago
+                self._count(alert, runtimes[alert.rule])
             self._sent.append(wall)
             self._send(Message(channels, alerts))
         self._state.watermark = max(self._state.watermark, now)
@@ -354,6 +368,31 @@ class Evaluator:
         )
         self._send(Message(tuple(channels), backlog=entries))
         self._state.save()
+
+
+def _by_class(rule: Rule, counts: dict[Key, int]) -> dict[str, int]:
+    """Errors per class that the rule counts (with decline codes: only those codes)."""
+    found: dict[str, int] = {}
+    for key, count in counts.items():
+        name = key[0] if isinstance(key, tuple) else key
+        if name == REQUESTS or ("*" not in rule.errors and name not in rule.errors):
+            continue
+        if isinstance(key, tuple) == bool(rule.decline_codes) and _coded(rule, key):
+            found[name] = found.get(name, 0) + count
+    return found
+
+
+def _decline_codes(rule: Rule, counts: dict[Key, int], classes: dict[str, int]) -> dict[str, int]:
+    codes: dict[str, int] = {}
+    for key, count in counts.items():
+        if isinstance(key, tuple) and key[0] in classes and _coded(rule, key):
+            codes[key[1]] = codes.get(key[1], 0) + count
+    return codes
+
+
+def _coded(rule: Rule, key: Key) -> bool:
+    """Whether a bucket key passes the rule's decline-code filter (a class name always does)."""
+    return not rule.decline_codes or not isinstance(key, tuple) or key[1] in rule.decline_codes
 
 
 def _describe(rule: Rule) -> str:

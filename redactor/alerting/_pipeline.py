@@ -22,7 +22,7 @@ from ._extractor import TextEventExtractor
 from ._notifier import Notifier, Sender, apprise_send
 from ._render import render, style_for
 from ._rules import Rule, load_rules
-from ._settings import default_state_dir, parse_duration
+from ._settings import check_alerts, default_state_dir
 from ._state import AlertState
 
 if TYPE_CHECKING:
@@ -33,14 +33,8 @@ _TICK = 0.1
 
 
 def resolve_channels(config: Config) -> dict[str, str]:
-    """The `[alerts.channels]` URLs with `${VAR}` read from the environment."""
-    from .._config import expand_env
-
-    source = str(config.source) if config.source else "<config>"
-    return {
-        name: expand_env(url, source, f"alerts.channels.{name}")
-        for name, url in config.alerts.channels.items()
-    }
+    """The `[alerts.channels]` URLs with `${VAR}` expanded (every `[alerts]` setting checked)."""
+    return check_alerts(config).channels
 
 
 def state_dir(config: Config) -> Path:
@@ -65,9 +59,9 @@ class AlertPipeline:
         wall: Callable[[], float] = time.time,
         redactor: Redactor | None = None,
     ) -> None:
-        settings, source = config.alerts, str(config.source)
+        settings, checked = config.alerts, check_alerts(config)
         self.rules: list[Rule] = load_rules(config)
-        self.channels = resolve_channels(config)
+        self.channels = checked.channels
         folder = state_dir(config)
         self._dashboard = settings.dashboard
         self._redact = redactor.redact if redactor is not None else _default_redact()
@@ -79,8 +73,8 @@ class AlertPipeline:
             self.channels,
             folder / "outbox",
             queue_size=settings.queue_size,
-            retry_initial=parse_duration(settings.retry_initial, source, "alerts.retry_initial"),
-            retry_max=parse_duration(settings.retry_max, source, "alerts.retry_max"),
+            retry_initial=checked.retry_initial,
+            retry_max=checked.retry_max,
             sender=sender,
         )
         self.evaluator = Evaluator(
@@ -88,15 +82,13 @@ class AlertPipeline:
             self.aggregator,
             self._send,
             AlertState.load(folder / "state.json"),
-            group_wait=parse_duration(settings.group_wait, source, "alerts.group_wait"),
+            group_wait=checked.group_wait,
             max_per_minute=settings.max_per_minute,
-            stale_after=parse_duration(settings.stale_after, source, "alerts.stale_after"),
+            stale_after=checked.stale_after,
             sample_lines=settings.sample_lines,
             wall=wall,
         )
-        self._delivery_timeout = parse_duration(
-            settings.delivery_timeout, source, "alerts.delivery_timeout"
-        )
+        self._delivery_timeout = checked.delivery_timeout
         self.messages: list[Message] = []
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None

@@ -52,10 +52,11 @@ def _title(message: Message) -> str:
     if not message.alerts:
         return f"[redactor] Stripe errors while catching up: {len(message.backlog)} rule(s)"
     firing = [a for a in message.alerts if a.kind != "resolved"]
-    shown = firing or message.alerts
-    names = ", ".join(sorted({a.rule for a in shown}))
+    shown = sorted(firing or message.alerts, key=lambda alert: alert.rule)
     state = "FIRING" if firing else "RESOLVED"
-    return f"[redactor] {state}: {names} ({sum(a.count for a in shown)} Stripe errors)"
+    # Per rule, as in the body: rules may overlap, so a sum would count an error twice.
+    counts = ", ".join(f"{a.rule} ({a.count} in {_window(a.window)})" for a in shown)
+    return f"[redactor] {state}: {counts}"
 
 
 def _alert_text(alert: Alert, slack: bool, dashboard: str) -> str:
@@ -67,11 +68,12 @@ def _alert_text(alert: Alert, slack: bool, dashboard: str) -> str:
         )
         or "none"
     )
+    until = _clock(alert.until, "%H:%M:%S")
     lines = [
         f"{bold}{_HEADLINE[alert.kind]}: {alert.rule}{bold} ({alert.severity}) at "
         f"{_clock(alert.time)}",
         f"Condition: {alert.condition}",
-        f"Errors: {alert.count} in {_window(alert.window)} "
+        f"Errors: {alert.count} in the {_window(alert.window)} up to {until} "
         f"({alert.rate_per_minute:.1f}/min); by type: {classes}",
     ]
     if alert.requests:
@@ -123,8 +125,8 @@ def _backlog_text(entries: list[BacklogEntry], slack: bool) -> str:
     return "\n".join(lines)
 
 
-def _clock(seconds: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(seconds))
+def _clock(seconds: float, layout: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
+    return time.strftime(layout, time.localtime(seconds))
 
 
 def _window(seconds: int) -> str:

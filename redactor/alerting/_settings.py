@@ -1,4 +1,7 @@
-"""Settings of the `[alerts]` table of config.toml, and the durations they are written in."""
+"""Settings of the `[alerts]` table of config.toml and the durations they are written in.
+
+`check_alerts` validates them all; `redactor check`, `tail` and `alerts test` run it first.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._schema import ConfigError
+
+if TYPE_CHECKING:
+    from .._config import Config
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -46,6 +52,69 @@ def parse_duration(value: str | int | float, source: str, key: str) -> float:
     if seconds < 0:
         raise ConfigError(source, key, "expected a duration of zero or more")
     return seconds
+
+
+@dataclass(frozen=True)
+class CheckedAlerts:
+    """The `[alerts]` settings once validated: durations in seconds, channel URLs resolved."""
+
+    channels: dict[str, str]
+    group_wait: float
+    stale_after: float
+    retry_initial: float
+    retry_max: float
+    delivery_timeout: float
+
+
+_RANGES = {"max_per_minute": (1, 10_000), "queue_size": (1, 1_000_000), "sample_lines": (0, 50)}
+
+
+def check_alerts(config: Config) -> CheckedAlerts:
+    """Validate every `[alerts]` setting, naming file and key; channel URLs are never shown."""
+    settings = config.alerts
+    source = str(config.source) if config.source else "<config>"
+
+    for name, (low, high) in _RANGES.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise ConfigError(source, f"alerts.{name}", f"expected {low} to {high}, got {value}")
+
+    def seconds(name: str) -> float:
+        return parse_duration(getattr(settings, name), source, f"alerts.{name}")
+
+    checked = CheckedAlerts(
+        {name: _channel(url, source, name) for name, url in settings.channels.items()},
+        seconds("group_wait"),
+        seconds("stale_after"),
+        seconds("retry_initial"),
+        seconds("retry_max"),
+        seconds("delivery_timeout"),
+    )
+    if checked.retry_initial <= 0:
+        raise ConfigError(source, "alerts.retry_initial", "expected a duration above zero")
+    if checked.retry_max < checked.retry_initial:
+        raise ConfigError(source, "alerts.retry_max", "expected at least retry_initial")
+    return checked
+
+
+def _channel(url: str, source: str, name: str) -> str:
+    """One channel URL with `${VAR}` expanded, if apprise can build a notifier from it."""
+    from .._config import expand_env
+    from ._notifier import load_apprise
+
+    key = f"alerts.channels.{name}"
+    resolved = expand_env(url, source, key)
+    apprise = load_apprise()
+    if apprise.Apprise.instantiate(resolved) is not None:
+        return resolved
+    scheme, found, _ = resolved.partition("://")
+    if not found or not re.fullmatch(r"[A-Za-z][\w+.-]*", scheme):
+        problem = "not an apprise URL (expected scheme://..., e.g. slack://, mailto://, json://)"
+    elif scheme.lower() not in apprise.NotificationManager():
+        problem = f"apprise has no plugin for {scheme.lower()}://"
+    else:
+        problem = f"apprise rejects this {scheme.lower()}:// URL (check its parts and tokens)"
+    raise ConfigError(source, key, problem)
 
 
 def default_state_dir() -> Path:
