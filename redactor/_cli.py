@@ -81,14 +81,16 @@ def redactor_for(args: argparse.Namespace) -> Redactor:
 
 @command("check")
 def _check(args: argparse.Namespace) -> int:
+    from .alerting import check_alerts, load_rules
+
     redactor = redactor_for(args)
+    channels = check_alerts(redactor.config).channels  # what `tail` and `alerts test` run
+    alert_rules = load_rules(redactor.config)
     rules = ", ".join(rule.id for rule in redactor.rules)
     source = redactor.config.source
     print(f"{source}: ok ({len(redactor.rules)} rules enabled: {rules})")
-    if redactor.config.alerts.rules:
-        from .alerting import load_rules
-
-        print(f"{source}: alerts ok ({len(load_rules(redactor.config))} alert rules)")
+    if alert_rules or channels:
+        print(f"{source}: alerts ok ({len(alert_rules)} alert rules, {len(channels)} channels)")
     return 0
 
 
