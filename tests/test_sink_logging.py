@@ -5,9 +5,15 @@ from __future__ import annotations
 import io
 import logging
 import logging.config
+import logging.handlers
+import pickle
+import queue
+import socket
+import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,7 +154,27 @@ def test_dictconfig_builds_the_filter_by_class_path(tmp_path: Path) -> None:
     assert PAN not in text and text.rstrip().endswith("4242")
 
 
-def test_install_logging_covers_every_handler_and_the_stripe_logger() -> None:
+@pytest.fixture
+def install() -> Iterator[Callable[..., RedactingFilter]]:
+    """`install_logging`, undone afterwards: the record factory and every filter it added."""
+    previous = logging.getLogRecordFactory()
+    yield redactor.install_logging
+    logging.setLogRecordFactory(previous)
+    targets: list[logging.Filterer] = [logging.getLogger()]
+    for item in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(item, logging.Logger):
+            targets += [item, *item.handlers]
+    targets += logging.getLogger().handlers
+    if logging.lastResort is not None:
+        targets.append(logging.lastResort)
+    for target in targets:
+        for item in [f for f in target.filters if isinstance(f, RedactingFilter)]:
+            target.removeFilter(item)
+
+
+def test_install_logging_covers_every_handler_and_the_stripe_logger(
+    install: Callable[..., RedactingFilter],
+) -> None:
     root_handler, root_stream = stream_handler("%(name)s %(message)s")
     other = logging.getLogger("test.install.other")
     other_handler, other_stream = stream_handler()
@@ -160,8 +186,8 @@ def test_install_logging_covers_every_handler_and_the_stripe_logger() -> None:
     old_level = stripe_logger.level
     stripe_logger.setLevel(logging.DEBUG)
     try:
-        chosen = redactor.install_logging()
-        assert redactor.install_logging() is not chosen  # a second call adds nothing new
+        chosen = install()
+        assert install() is not chosen  # a second call adds nothing new
         assert sum(isinstance(f, RedactingFilter) for f in root_handler.filters) == 1
         stripe_logger.debug(
             "message='Post details' post_data=card[number]=%s&receipt_email=%s", PAN, "jane%40x.io"
@@ -171,11 +197,128 @@ def test_install_logging_covers_every_handler_and_the_stripe_logger() -> None:
         root.removeHandler(root_handler)
         other.removeHandler(other_handler)
         stripe_logger.setLevel(old_level)
-        for target in (root, stripe_logger, other, logging.lastResort):
-            for item in [f for f in target.filters if isinstance(f, RedactingFilter)]:
-                target.removeFilter(item)
     assert "card[number]=<CREDIT_CARD>&receipt_email=<EMAIL_ADDRESS>" in root_stream.getvalue()
     assert other_stream.getvalue() == "ERROR key <STRIPE_SECRET_KEY>\n"
+
+
+def test_a_handler_added_after_install_on_a_logger_that_does_not_propagate(
+    install: Callable[..., RedactingFilter],
+) -> None:
+    install()
+    late = logging.getLogger("test.install.late")
+    late.propagate = False
+    handler, stream = stream_handler()
+    late.addHandler(handler)
+    try:
+        late.warning("after-install handler %s", PAN)
+    finally:
+        late.removeHandler(handler)
+    assert stream.getvalue() == "WARNING after-install handler <CREDIT_CARD>\n"
+
+
+def test_a_queue_handler_added_after_install(install: Callable[..., RedactingFilter]) -> None:
+    install()
+    records: queue.Queue[logging.LogRecord] = queue.Queue()
+    behind, stream = stream_handler("%(levelname)s %(message)s %(card)s")
+    listener = logging.handlers.QueueListener(records, behind)
+    late = logging.getLogger("test.install.queued")
+    late.propagate = False
+    late.addHandler(logging.handlers.QueueHandler(records))
+    listener.start()
+    try:
+        late.warning("queued %s", "5555555555554444", extra={"card": int(PAN)})
+    finally:
+        late.removeHandler(late.handlers[0])
+        listener.stop()
+    assert stream.getvalue() == "WARNING queued <CREDIT_CARD> <CREDIT_CARD>\n"
+
+
+def test_records_are_redacted_whole_at_creation(install: Callable[..., RedactingFilter]) -> None:
+    install()
+    late = logging.getLogger("test.install.whole")
+    late.propagate = False
+    handler, stream = stream_handler("%(message)s %(customer)s\n%(stack_info)s")
+    late.addHandler(handler)
+    customer = {"email": EMAIL, "cards": [PAN]}
+    try:
+        try:
+            raise ValueError(f"card {PAN} declined")
+        except ValueError:
+            late.exception("failed for %s", EMAIL, extra={"customer": customer}, stack_info=True)
+    finally:
+        late.removeHandler(handler)
+    text = stream.getvalue()
+    assert_clean(text)
+    assert text.startswith("failed for <EMAIL_ADDRESS> {'email': '<EMAIL_ADDRESS>', 'cards'")
+    assert "ValueError: card <CREDIT_CARD> declined" in text
+    assert "Stack (most recent call last)" in text
+    assert customer["email"] == EMAIL  # the caller's own object is not changed
+
+
+def test_a_socket_handler_added_after_install_sends_clean_records(
+    install: Callable[..., RedactingFilter],
+) -> None:
+    install()
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        sender = logging.handlers.SocketHandler("127.0.0.1", server.getsockname()[1])
+        late = logging.getLogger("test.install.socket")
+        late.propagate = False
+        late.addHandler(sender)
+        try:
+            late.error("card %s", PAN, extra={"email": EMAIL})
+        finally:
+            late.removeHandler(sender)
+            sender.close()
+        connection, _ = server.accept()
+        with connection, connection.makefile("rb") as stream:
+            size = struct.unpack(">L", stream.read(4))[0]
+            sent = pickle.loads(stream.read(size))
+    assert sent["msg"] == "card <CREDIT_CARD>" and sent["args"] is None
+    assert sent["email"] == "<EMAIL_ADDRESS>"
+
+
+def test_records_from_make_log_record_are_left_to_the_filters(
+    install: Callable[..., RedactingFilter],
+) -> None:
+    root_handler, stream = stream_handler("%(name)s %(message)s %(email)s")
+    root = logging.getLogger()
+    root.addHandler(root_handler)
+    try:
+        install()
+        # What a SocketHandler receiver does with a record sent by an unprotected process.
+        received = logging.makeLogRecord(
+            {"name": "remote.app", "levelno": 30, "msg": "card %s", "args": (PAN,), "email": EMAIL}
+        )
+        logging.getLogger("remote.app").handle(received)
+    finally:
+        root.removeHandler(root_handler)
+    assert stream.getvalue() == "remote.app card <CREDIT_CARD> <EMAIL_ADDRESS>\n"
+
+
+def test_install_chains_the_previous_factory_once(
+    install: Callable[..., RedactingFilter],
+) -> None:
+    previous = logging.getLogRecordFactory()
+
+    def tagging(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.tag = "app-factory"
+        return record
+
+    logging.setLogRecordFactory(tagging)
+    install()
+    wrapped = logging.getLogRecordFactory()
+    install()
+    assert logging.getLogRecordFactory() is wrapped
+    late = logging.getLogger("test.install.chain")
+    late.propagate = False
+    handler, stream = stream_handler("%(tag)s %(message)s")
+    late.addHandler(handler)
+    try:
+        late.warning("email %s", EMAIL)
+    finally:
+        late.removeHandler(handler)
+    assert stream.getvalue() == "app-factory email <EMAIL_ADDRESS>\n"
 
 
 class _Broken(Redactor):
@@ -221,3 +364,29 @@ def test_eight_threads_logging_at_once(tmp_path: Path, log: logging.Logger) -> N
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1600
     assert all(line.endswith("card <CREDIT_CARD> email <EMAIL_ADDRESS>") for line in lines)
+
+
+class _Unusable(_Broken):
+    """An engine that cannot even give its marker, as when its rules fail to load."""
+
+    def withheld(self, size: int) -> bytes:
+        raise RuntimeError("engine broke")
+
+
+def test_install_fails_closed_for_handlers_added_later(
+    install: Callable[..., RedactingFilter], capsys: pytest.CaptureFixture[str]
+) -> None:
+    install(redactor=_Unusable())
+    late = logging.getLogger("test.install.broken")
+    late.propagate = False
+    handler, stream = stream_handler("%(levelname)s %(message)s %(email)s")
+    late.addHandler(handler)
+    try:
+        late.error("card %s", PAN, extra={"email": EMAIL})
+    finally:
+        late.removeHandler(handler)
+    assert stream.getvalue() == "ERROR <WITHHELD 7 bytes> <WITHHELD 20 bytes>\n"
+    err = capsys.readouterr().err
+    assert "redactor: log record withheld: RuntimeError" in err
+    assert "redactor: log record field withheld: RuntimeError" in err
+    assert_clean(err)

@@ -1,4 +1,4 @@
-"""A stdlib logging filter that redacts a record in place before any handler formats it.
+"""A stdlib logging filter and record factory that redact each record before any handler.
 
 The message is rendered with its arguments, the traceback is rendered into `exc_text` and
 `exc_info` is cleared, so no handler or formatter downstream can reach the raw text again.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from .._engine import Redactor, report_failure
 from ..alerting._events import RequestEvent
@@ -22,6 +24,8 @@ _STANDARD = frozenset(
 )
 _STRIPE_RESPONSE = re.compile(r"message='Stripe API response'.*\bresponse_code=(\d{3})\b")
 _FORMATTER = logging.Formatter()
+# Used when even the engine cannot be built: the record is withheld all the same.
+_FALLBACK_MARKER = "<WITHHELD {bytes} bytes>"
 
 
 class RedactingFilter(logging.Filter):
@@ -80,7 +84,8 @@ class RedactingFilter(logging.Filter):
             record.stack_info = redact_message(redactor, record.stack_info)
 
         for key in record.__dict__.keys() - _STANDARD:
-            record.__dict__[key] = redact_value(redactor, record.__dict__[key])
+            # Stored past `_Attributes.__setitem__`: the value is redacted here already.
+            dict.__setitem__(record.__dict__, key, redact_value(redactor, record.__dict__[key]))
         self._count_response(record)
 
     def _redact_exception(self, record: logging.LogRecord) -> None:
@@ -108,12 +113,30 @@ class RedactingFilter(logging.Filter):
         if recorder is not None and match is not None:
             deliver(recorder, RequestEvent(time=record.created, http_status=int(match[1])))
 
+    def redact_extra(self, value: object) -> object:
+        """One `extra=` value, redacted; the withheld marker if that fails. Never raises."""
+        try:
+            return redact_value(self._redactor or self.redactor, value)
+        except Exception as error:
+            report_failure("log record field withheld", error)
+            return self._marker(value)
+
     def _withhold(self, record: logging.LogRecord) -> None:
-        marker = self.redactor.withheld(len(str(record.msg))).decode()
+        marker = self._marker(record.msg)
         record.msg, record.args = marker, ()
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         for key in record.__dict__.keys() - _STANDARD:
-            record.__dict__[key] = marker
+            dict.__setitem__(record.__dict__, key, marker)
+
+    def _marker(self, value: object) -> str:
+        try:
+            size = len(str(value))
+        except Exception:
+            size = 0
+        try:
+            return self.redactor.withheld(size).decode()
+        except Exception:  # the engine itself failed to build
+            return _FALLBACK_MARKER.format(bytes=size)
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -123,21 +146,79 @@ def _message(record: logging.LogRecord) -> str:
         return f"{record.msg!s} (arguments that did not fit: {record.args!r})"
 
 
+class _Attributes(dict[str, Any]):
+    """The attribute table of a record redacted at creation: `extra=` values are redacted too.
+
+    `Logger.makeRecord` stores `extra=` with `record.__dict__[key] = value` after the factory
+    has returned, so this is the one place where they can be seen. A bulk `update`, as
+    `logging.makeLogRecord` does, replaces what was redacted: it drops the done mark, so the
+    filters redact the record again.
+    """
+
+    __slots__ = ("_filter",)
+
+    _filter: RedactingFilter
+
+    def __setitem__(self, key: str, value: object) -> None:
+        super().__setitem__(key, self._filter.redact_extra(value))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Take the new attributes unredacted, and leave the record to the filters."""
+        super().pop(_DONE, None)
+        super().update(*args, **kwargs)
+
+    def __reduce__(self) -> tuple[type[dict[str, Any]], tuple[dict[str, Any]]]:
+        # A pickled or copied record carries a plain dict: the receiver needs no redactor.
+        return dict, (dict(self),)
+
+
+class _RecordFactory:
+    """Chained in front of the previous log record factory: each record is redacted when made.
+
+    This covers handlers, loggers and `QueueHandler`s added after `install_logging`, which
+    no filter reaches.
+    """
+
+    def __init__(self, previous: Callable[..., logging.LogRecord], chosen: RedactingFilter):
+        self.previous = previous
+        self.chosen = chosen
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        """The previous factory's record, redacted in place; never raises on our side."""
+        record = self.previous(*args, **kwargs)
+        if record.__dict__.get(_DONE):
+            return record  # another of our factories is further down the chain
+        self.chosen.filter(record)
+        try:
+            attributes = _Attributes(record.__dict__)
+            attributes._filter = self.chosen
+            record.__dict__ = attributes
+        except Exception as error:  # an odd record class: `extra=` is left to the filters
+            report_failure("log record extra fields left to the filters", error)
+            record.__dict__.pop(_DONE, None)
+        return record
+
+
 def install_logging(
     *, redactor: Redactor | None = None, recorder: object | None = None
 ) -> RedactingFilter:
-    """Attach one RedactingFilter to every logger and every handler there is now.
+    """Redact every log record as it is made, and filter every logger and handler there is now.
 
-    Covered: the root logger, every existing logger (the `stripe` logger always, so its
-    DEBUG lines with request and response bodies are redacted before any handler sees them,
-    even one added later) and all their handlers, and logging's last-resort handler. A
-    record logged on a logger created later reaches only handlers: those added later need
-    the filter themselves (or another call).
+    The log record factory is wrapped (once; the previous factory is chained), so every
+    record made by a logger is redacted before any handler sees it: handlers, loggers and
+    `QueueHandler`s added later are covered. The filter on the root logger, every existing
+    logger (the `stripe` logger always), all their handlers and logging's last-resort handler
+    covers records built without a logger, such as `logging.makeLogRecord` in a socket
+    receiver. A second call adds no second factory and no second filter.
 
     Returns:
-        The filter, for adding to handlers created later.
+        The filter, for adding to handlers created later that get records from elsewhere.
     """
     chosen = RedactingFilter(redactor=redactor, recorder=recorder)
+    current = logging.getLogRecordFactory()
+    if not isinstance(current, _RecordFactory):
+        logging.setLogRecordFactory(_RecordFactory(current, chosen))
+
     loggers: list[logging.Logger] = [logging.getLogger(), logging.getLogger("stripe")]
     for item in list(logging.Logger.manager.loggerDict.values()):
         if isinstance(item, logging.Logger):
