@@ -1,9 +1,9 @@
 """Per-record cost of the in-app sinks: the same file sink with and without redaction.
 
 loguru: `logger.add(path)` against `logger.add(redactor.loguru_sink(path))`; stdlib: a
-FileHandler with and without `RedactingFilter`. Clean records and records holding one card
-number and one email address; rounds alternate and the best round counts. Writes the figures
-to bench/RESULTS.md under "## sinks". Usage:
+FileHandler with and without `RedactingFilter`, and one added after `install_logging()`.
+Clean records and records holding one card number and one email address; rounds alternate
+and the best round counts. Writes the figures to bench/RESULTS.md under "## sinks". Usage:
     .venv/bin/python bench/sink_bench.py [--quick] [--records 20000] [--no-write]
 """
 
@@ -71,6 +71,18 @@ def stdlib_run(folder: Path, protected: bool, secret: bool, count: int) -> float
     return elapsed / count
 
 
+def installed_run(folder: Path, protected: bool, secret: bool, count: int) -> float:
+    """The same FileHandler added after `install_logging()`: only the record factory covers it."""
+    if not protected:
+        return stdlib_run(folder, False, secret, count)
+    previous = logging.getLogRecordFactory()
+    redactor.install_logging()
+    try:
+        return stdlib_run(folder, False, secret, count)
+    finally:
+        logging.setLogRecordFactory(previous)
+
+
 def best_pair(measure: Callable[[bool], float], rounds: int) -> tuple[float, float]:
     """Best per-record time without and with protection, in alternating rounds."""
     plain, protected = [], []
@@ -102,6 +114,8 @@ def measure_all(count: int, rounds: int) -> list[str]:
             secret = kind == "secret"
             pair = best_pair(lambda on, s=secret: stdlib_run(folder, on, s, count), rounds)
             lines.append(figure(f"stdlib FileHandler, {kind}", kind, *pair))
+            pair = best_pair(lambda on, s=secret: installed_run(folder, on, s, count), rounds)
+            lines.append(figure(f"stdlib install_logging, {kind}", kind, *pair))
     return lines
 
 
