@@ -6,6 +6,8 @@ import asyncio
 import io
 import json
 import logging
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,3 +198,53 @@ def test_eight_threads_logging_at_once(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1600
     assert all(line.endswith("card <CREDIT_CARD> email <EMAIL_ADDRESS>") for line in lines)
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, under which loguru's files come out 0644."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def modes(folder: Path, pattern: str) -> dict[str, int]:
+    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.glob(pattern)}
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_a_file_sink_creates_its_file_for_the_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    logger.add(redactor.loguru_sink(path, mode="w"))
+    logger.info("card {}", PAN)
+    logger.remove()
+    assert modes(tmp_path, "*") == {"app.log": 0o600}
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_files_and_archives_made_by_rotation_are_for_the_owner_only(tmp_path: Path) -> None:
+    logger.add(redactor.loguru_sink(tmp_path / "app.log", rotation="300 B"), format="{message}")
+    logger.add(
+        redactor.loguru_sink(tmp_path / "zipped.log", rotation="300 B", compression="gz"),
+        enqueue=True,
+    )
+    for index in range(40):
+        logger.info("n{} card {}", index, PAN)
+    logger.remove()
+    plain, zipped = modes(tmp_path, "app*"), modes(tmp_path, "zipped*")
+    assert len(plain) > 3 and set(plain.values()) == {0o600}
+    assert len([name for name in zipped if name.endswith(".gz")]) > 3
+    assert set(zipped.values()) == {0o600}
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_an_opener_of_the_users_own_decides_the_mode(tmp_path: Path) -> None:
+    def shared(path: str, flags: int) -> int:
+        return os.open(path, flags, 0o640)
+
+    logger.add(redactor.loguru_sink(tmp_path / "app.log", opener=shared, rotation="300 B"))
+    for index in range(20):
+        logger.info("n{} card {}", index, PAN)
+    logger.remove()
+    found = modes(tmp_path, "app*")
+    assert len(found) > 1 and set(found.values()) == {0o640}

@@ -16,6 +16,9 @@ from .._engine import Redactor, report_failure
 from ._stripe_errors import ErrorRecorder, as_recorder, reporter
 from ._text import redact_message, redact_value
 
+# Files the sink creates: log lines, even redacted, are for the app's owner only.
+_PRIVATE = 0o600
+
 
 class _Writer(Protocol):
     def write(self, message: str) -> None: ...
@@ -231,8 +234,35 @@ def _file_writer(path: str | os.PathLike[str], options: dict[str, Any]) -> _Writ
         raise RuntimeError(
             "redactor.loguru_sink needs loguru's file sink (loguru 0.7.x) for a path target"
         ) from error
+    private = "opener" not in options
     file_sink: Callable[..., _Writer] = FileSink
-    return file_sink(path, **options)
+    writer = file_sink(path, **({"opener": _private_opener} | options))
+    compression = options.get("compression")
+    if private and isinstance(compression, str):
+        _keep_archives_private(writer, compression)
+    return writer
+
+
+def _private_opener(path: str, flags: int) -> int:
+    """Opens log files as loguru does, but a file it creates is readable by its owner only."""
+    return os.open(path, flags, _PRIVATE)
+
+
+def _keep_archives_private(writer: Any, compression: str) -> None:
+    """An archive made at rotation gets the log file's own 0600 (loguru creates it 0644)."""
+    compress = getattr(writer, "_compression_function", None)
+    if not callable(compress):
+        return
+    extension = "." + compression.strip().lstrip(".")
+
+    def compress_privately(path: str) -> None:
+        compress(path)
+        try:
+            os.chmod(path + extension, _PRIVATE)
+        except OSError as error:
+            report_failure("log archive left with its default permissions", error)
+
+    writer._compression_function = compress_privately
 
 
 def loguru_sink(
