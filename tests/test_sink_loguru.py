@@ -9,7 +9,7 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,19 +138,89 @@ def test_a_coroutine_target_is_awaited_with_redacted_text() -> None:
     assert seen == ["card <CREDIT_CARD>\n"]
 
 
-def test_install_loguru_wraps_the_sinks_already_added(tmp_path: Path) -> None:
+@pytest.fixture
+def install() -> Iterator[Callable[..., int]]:
+    """`install_loguru`, undone afterwards: the logger gets loguru's own class back."""
+    original = type(logger)
+    yield redactor.install_loguru
+    logger.remove()
+    logger.__class__ = original
+    from redactor.sinks._loguru_logger import _settings
+
+    _settings.pop(logger._core, None)
+
+
+def test_install_loguru_wraps_the_sinks_already_added(
+    tmp_path: Path, install: Callable[..., int]
+) -> None:
     stream = io.StringIO()
     path = tmp_path / "plain.log"
     logger.add(stream, format="{message} {extra}")
     logger.add(path, serialize=True)
-    assert redactor.install_loguru() == 2
-    assert redactor.install_loguru() == 0
+    assert install() == 2
+    assert install() == 0
     logger.bind(email=EMAIL).info("card {}", PAN)
     logger.remove()
     assert stream.getvalue() == "card <CREDIT_CARD> {'email': '<EMAIL_ADDRESS>'}\n"
     assert json.loads(path.read_text(encoding="utf-8"))["record"]["extra"]["email"] == (
         "<EMAIL_ADDRESS>"
     )
+
+
+def test_install_loguru_covers_a_stream_added_later(install: Callable[..., int]) -> None:
+    install()
+    stream = io.StringIO()
+    logger.add(stream, format="{message} {extra}")
+    logger.bind(email=EMAIL).info("LATE after-late-add {}", PAN)
+    assert stream.getvalue() == "LATE after-late-add <CREDIT_CARD> {'email': '<EMAIL_ADDRESS>'}\n"
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_install_loguru_covers_a_file_added_later_with_its_options(
+    tmp_path: Path, install: Callable[..., int]
+) -> None:
+    install()
+    logger.add(tmp_path / "late.log", rotation="300 B", format="{message}", enqueue=True)
+    for index in range(20):
+        logger.info("n{} card {}", index, PAN)
+    logger.remove()
+    files = sorted(tmp_path.glob("late*.log"))
+    text = "".join(path.read_text(encoding="utf-8") for path in files)
+    assert len(files) > 1 and text.count("card <CREDIT_CARD>") == 20
+    assert_clean(text)
+    assert set(modes(tmp_path, "late*").values()) == {0o600}
+
+
+def test_install_loguru_covers_configure_and_derived_loggers(install: Callable[..., int]) -> None:
+    install()
+    seen: list[Any] = []
+    stream = io.StringIO()
+    logger.configure(handlers=[{"sink": seen.append, "format": "{message}"}])
+    logger.bind(job="sync").opt(lazy=True).add(stream, format="{message}")
+    logger.patch(lambda record: None).info("key {}", KEY)
+    assert seen == ["key <STRIPE_SECRET_KEY>\n"]
+    assert seen[0].record["message"] == "key <STRIPE_SECRET_KEY>"
+    assert stream.getvalue() == "key <STRIPE_SECRET_KEY>\n"
+
+
+class _Counting(Redactor):
+    """The real engine, counting the messages it is asked to redact."""
+
+    calls = 0
+
+    def redact(self, text: str) -> str:
+        self.calls += 1
+        return super().redact(text)
+
+
+def test_a_sink_wrapped_by_hand_is_not_wrapped_again(install: Callable[..., int]) -> None:
+    engine = _Counting()
+    install(redactor=engine)
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream, redactor=engine), format="{message}")
+    logger.info("card {}", PAN)
+    assert stream.getvalue() == "card <CREDIT_CARD>\n"
+    assert engine.calls == 1
 
 
 class _Broken(Redactor):
@@ -248,3 +318,23 @@ def test_an_opener_of_the_users_own_decides_the_mode(tmp_path: Path) -> None:
     logger.remove()
     found = modes(tmp_path, "app*")
     assert len(found) > 1 and set(found.values()) == {0o640}
+
+
+class _Unusable(_Broken):
+    """An engine that cannot even give its marker, as when its rules fail to load."""
+
+    def withheld(self, size: int) -> bytes:
+        raise RuntimeError("engine broke")
+
+
+def test_an_unusable_engine_still_withholds(capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[Any] = []
+    logger.add(redactor.loguru_sink(seen.append, redactor=_Unusable()), format="{message}")
+    logger.bind(email=EMAIL).info("card {}", PAN)
+    assert seen == ["<WITHHELD 22 bytes>\n"]
+    assert seen[0].record["message"] == "<WITHHELD 21 bytes>"
+    assert seen[0].record["extra"] == {}
+    err = capsys.readouterr().err
+    assert "redactor: loguru message withheld: RuntimeError" in err
+    assert "redactor: loguru record withheld: RuntimeError" in err
+    assert_clean(err)

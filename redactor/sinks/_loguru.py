@@ -18,6 +18,19 @@ from ._text import redact_message, redact_value
 
 # Files the sink creates: log lines, even redacted, are for the app's owner only.
 _PRIVATE = 0o600
+# Used when even the engine cannot be built: the message is withheld all the same.
+_WITHHELD = "<WITHHELD {bytes} bytes>"
+
+
+def _withheld(redactor: Redactor | None, size: int) -> str:
+    """The engine's marker for `size` withheld bytes, counted; never raises."""
+    try:
+        if redactor is not None:
+            redactor.stats.withhold(size)
+            return redactor.withheld(size).decode()
+    except Exception as error:
+        report_failure("withheld marker from the defaults", error)
+    return _WITHHELD.format(bytes=size)
 
 
 class _Writer(Protocol):
@@ -36,18 +49,18 @@ class SafeMessage(str):
     __slots__ = ("_raw", "_redactor", "_safe")
 
     _raw: dict[str, Any] | None
-    _redactor: Redactor
+    _redactor: Redactor | None
     _safe: dict[str, Any] | None
 
     @property
     def record(self) -> dict[str, Any] | None:
         """The redacted record, or None when loguru gave none."""
         if self._safe is None and self._raw is not None:
-            self._safe = safe_record(self._redactor, self._raw)
+            self._safe = _record_or_withheld(self._redactor, self._raw)
         return self._safe
 
 
-def _safe_message(text: str, raw: dict[str, Any] | None, redactor: Redactor) -> SafeMessage:
+def _safe_message(text: str, raw: dict[str, Any] | None, redactor: Redactor | None) -> SafeMessage:
     message = SafeMessage(text)
     message._raw = raw
     message._redactor = redactor
@@ -60,10 +73,28 @@ def safe_record(redactor: Redactor, record: dict[str, Any]) -> dict[str, Any]:
     safe = dict(record)
     safe["message"] = redact_message(redactor, record["message"])
     safe["extra"] = redact_value(redactor, record["extra"])
+    _keep_exception_type(safe)
+    return safe
+
+
+def _record_or_withheld(redactor: Redactor | None, record: dict[str, Any]) -> dict[str, Any]:
+    try:
+        if redactor is None:
+            raise RuntimeError("no engine: redaction of this message failed")
+        return safe_record(redactor, record)
+    except Exception as error:
+        report_failure("loguru record withheld", error)
+        safe = dict(record)
+        safe["message"] = _WITHHELD.format(bytes=len(str(record.get("message", ""))))
+        safe["extra"] = {}
+        _keep_exception_type(safe)
+        return safe
+
+
+def _keep_exception_type(record: dict[str, Any]) -> None:
     exception = record.get("exception")
     if exception is not None:
-        safe["exception"] = type(exception)(exception.type, None, None)
-    return safe
+        record["exception"] = type(exception)(exception.type, None, None)
 
 
 class RedactingSink:
@@ -120,13 +151,13 @@ class RedactingSink:
     def prepare(self, message: str) -> SafeMessage:
         """The redacted message, or the withheld marker if redaction failed."""
         raw = getattr(message, "record", None)
-        redactor = self.redactor
+        redactor: Redactor | None = None
         try:
+            redactor = self.redactor
             text = redact_message(redactor, str(message))
         except Exception as error:
             report_failure("loguru message withheld", error)
-            redactor.stats.withhold(len(message))
-            text = redactor.withheld(len(message)).decode() + "\n"
+            text = _withheld(redactor, len(message)) + "\n"
         if raw is not None and raw.get("exception") is not None:
             self._count(raw, text)
         return _safe_message(text, raw, redactor)
@@ -337,17 +368,28 @@ def _name(target: Any) -> str:
 def install_loguru(
     logger: Any = None, *, redactor: Redactor | None = None, recorder: object | None = None
 ) -> int:
-    """Put redaction in front of every sink the logger has now; return how many were wrapped.
+    """Put redaction in front of every sink the logger has now and every sink added later.
 
-    This reaches into loguru's handler table (loguru has no public way to list sinks), so it
-    covers the sinks present at the call: a sink added later needs `loguru_sink`, or another
-    call. A sink already wrapped is left alone.
+    The sinks present are wrapped in place (loguru has no public way to list them, so this
+    reaches into its handler table); `logger.add` then wraps each new sink in `loguru_sink`,
+    on this logger and on those its `bind`, `opt` and `patch` return. A sink already wrapped
+    is left alone, and a second call keeps the first call's engine for later sinks.
+
+    Returns:
+        How many sinks present at the call were wrapped.
     """
     if logger is None:
         from loguru import logger as default_logger
 
         logger = default_logger
     chosen = as_recorder(recorder)
+    from ._loguru_logger import protect_later_sinks  # late: it builds on this module
+
+    if not protect_later_sinks(logger, redactor, chosen):
+        report_failure(
+            "install_loguru: sinks added later are not covered",
+            TypeError(f"a logger of class {type(logger).__name__}"),
+        )
     wrapped = 0
     for handler in list(logger._core.handlers.values()):
         inner = handler._sink
