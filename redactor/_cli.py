@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gzip
 import os
+import stat
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from ._config import load_config
 from ._engine import Redactor
@@ -17,9 +20,16 @@ from ._progress import Progress
 from ._schema import ConfigError
 from ._stream import BLOCK, StreamRedactor
 
+EXIT_FAILED = 1
 EXIT_CONFIG = 2
 _GZIP_MAGIC = b"\x1f\x8b"
 Command = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """A command line that would do harm or cannot work (exit status 2)."""
+
+
 _COMMANDS: dict[str, Command] = {}
 
 
@@ -68,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         sys.stderr.write(f"redactor: config error: {error}\n")
         return EXIT_CONFIG
+    except UsageError as error:
+        sys.stderr.write(f"redactor: {error}\n")
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -97,19 +110,45 @@ def _check(args: argparse.Namespace) -> int:
 @command("redact")
 def _redact(args: argparse.Namespace) -> int:
     redactor = redactor_for(args)
-    paths = [Path(name) for name in args.files]
-    total = sum(path.stat().st_size for path in paths) if paths else 0
+    names = args.files or ["-"]
+    _refuse_to_overwrite_an_input(names, args.output)
+    total = sum(os.path.getsize(name) for name in names if name != "-" and os.path.isfile(name))
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     progress = Progress(total, enabled=show and total > 8 * BLOCK)
     with _output(args.output) as out:
-        for source in _inputs(paths):
-            with source as handle:
-                _redact_stream(redactor, handle, out, progress)
+        for name in names:
+            failure = _redact_input(redactor, name, out, progress)
+            if failure:
+                sys.stderr.write(f"redactor: {failure}\n")
+                return EXIT_FAILED
     progress.close()
     if redactor.stats.withheld_lines:
         sys.stderr.write(f"redactor: {redactor.stats.withheld_lines} line(s) withheld\n")
-        return 1
+        return EXIT_FAILED
     return 0
+
+
+def _refuse_to_overwrite_an_input(names: list[str], output: str | None) -> None:
+    if output is None or output == "-" or not os.path.exists(output):
+        return
+    for name in names:
+        if name != "-" and os.path.exists(name) and os.path.samefile(name, output):
+            raise UsageError(f"the output {output} is also an input: it would be emptied")
+
+
+def _redact_input(redactor: Redactor, name: str, out: BinaryIO, progress: Progress) -> str:
+    """Redact one input into `out`; return what went wrong, or "" when nothing did."""
+    label = "stdin" if name == "-" else name
+    try:
+        with _open_input(name) as handle:
+            _redact_stream(redactor, handle, out, progress)
+    except OSError as error:
+        if isinstance(error, gzip.BadGzipFile):
+            return f"{label}: not a valid gzip file"
+        return f"{label}: {error.strerror or type(error).__name__}"
+    except (EOFError, zlib.error):
+        return f"{label}: the gzip data is corrupt or cut short"
+    return ""
 
 
 def _redact_stream(redactor: Redactor, source: BinaryIO, out: BinaryIO, progress: Progress) -> None:
@@ -120,22 +159,58 @@ def _redact_stream(redactor: Redactor, source: BinaryIO, out: BinaryIO, progress
     out.write(stream.flush())
 
 
-def _inputs(paths: list[Path]) -> Iterator[BinaryIO]:
-    if not paths:
-        yield sys.stdin.buffer
-        return
-    for path in paths:
-        yield open_maybe_gzip(path)
+def _open_input(name: str) -> BinaryIO:
+    """A file (or stdin for "-"), decompressed when it starts with the gzip magic."""
+    if name == "-":
+        return _maybe_gzip(_Rewound(sys.stdin.buffer))
+    if os.path.isdir(name):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+    return _maybe_gzip(_Rewound(Path(name).open("rb")))
 
 
 def open_maybe_gzip(path: Path) -> BinaryIO:
     """Open a file for reading, decompressing it when it starts with the gzip magic."""
-    handle = path.open("rb")
-    if handle.read(2) == _GZIP_MAGIC:
-        handle.seek(0)
-        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
-    handle.seek(0)
-    return handle
+    return _open_input(str(path))
+
+
+def _maybe_gzip(source: _Rewound) -> BinaryIO:
+    if source.head == _GZIP_MAGIC:
+        return cast(BinaryIO, gzip.GzipFile(fileobj=cast(BinaryIO, source), mode="rb"))
+    return cast(BinaryIO, source)
+
+
+class _Rewound:
+    """A binary stream whose first two bytes were read to look for the gzip magic.
+
+    They are handed out again first: a pipe cannot seek back.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.head = stream.read(2)
+        self._pending = self.head
+
+    def read(self, size: int = -1) -> bytes:
+        """Read like the stream would have, the peeked bytes first."""
+        if not self._pending:
+            return self._stream.read(size)
+        head, self._pending = self._pending, b""
+        if size is not None and 0 <= size <= len(head):
+            head, self._pending = head[:size], head[size:]
+            return head
+        rest = self._stream.read(-1 if size is None or size < 0 else size - len(head))
+        return head + rest
+
+    def __enter__(self) -> _Rewound:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stream is not sys.stdin.buffer:
+            self._stream.close()
+
+    def close(self) -> None:
+        """Close the underlying file (never stdin)."""
+        self.__exit__()
 
 
 @contextmanager
@@ -145,5 +220,7 @@ def _output(name: str | None) -> Iterator[BinaryIO]:
         sys.stdout.buffer.flush()
         return
     descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
     with os.fdopen(descriptor, "wb") as handle:
         yield handle

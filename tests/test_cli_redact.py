@@ -7,7 +7,10 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 RAW = (
     b"2026-12-04 10:00:00,123 card=4242424242424242\r\n"
@@ -104,3 +107,69 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     result = run("redact", str(source), "-o", os.devnull)
 
     assert result.returncode == 0 and result.stderr == b""
+
+
+def test_gzip_on_stdin_is_read_transparently() -> None:
+    result = run("redact", stdin=gzip.compress(RAW))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == REDACTED
+
+
+def test_a_dash_among_files_reads_stdin(tmp_path: Path) -> None:
+    source = tmp_path / "a.log"
+    source.write_bytes(b"file 4242424242424242\n")
+
+    result = run("redact", str(source), "-", stdin=b"stdin 5555555555554444\n")
+
+    assert result.stdout == b"file <CREDIT_CARD>\nstdin <CREDIT_CARD>\n"
+
+
+def test_the_output_may_not_be_an_input(tmp_path: Path) -> None:
+    source = tmp_path / "same.log"
+    source.write_bytes(RAW)
+
+    result = run("redact", str(source), "-o", str(source))
+
+    assert result.returncode == 2
+    assert b"is also an input" in result.stderr
+    assert source.read_bytes() == RAW
+
+
+def test_an_existing_output_file_is_made_private(tmp_path: Path) -> None:
+    source, target = tmp_path / "in.log", tmp_path / "out.log"
+    source.write_bytes(RAW)
+    target.write_bytes(b"old")
+    target.chmod(0o644)
+
+    run("redact", str(source), "-o", str(target))
+
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert target.read_bytes() == REDACTED
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda folder: folder / "missing.log", b"No such file or directory"),
+        (lambda folder: folder, b"Is a directory"),
+        (
+            lambda folder: _write(folder / "cut.gz", gzip.compress(RAW)[:20]),
+            b"corrupt or cut short",
+        ),
+        (lambda folder: _write(folder / "bad.gz", b"\x1f\x8bnot gzip at all"), b"not a valid gzip"),
+    ],
+    ids=["missing", "directory", "cut-gzip", "bad-gzip"],
+)
+def test_unreadable_inputs_are_reported_without_a_traceback(
+    tmp_path: Path, make: Callable[[Path], Path], message: bytes
+) -> None:
+    result = run("redact", str(make(tmp_path)))
+
+    assert result.returncode == 1
+    assert message in result.stderr and b"Traceback" not in result.stderr
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
