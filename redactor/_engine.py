@@ -132,6 +132,23 @@ class Redactor:
             report_failure("redaction failed; withholding the lines that fail", error)
             return self._redact_by_line(data)
 
+    def redact_continuation(self, written: bytes, data: bytes) -> bytes:
+        """Redact `data`, the rest of a line whose start `written` is already out (raw).
+
+        The start is read again, so that a secret cut between the two, or a value whose key
+        is in the start (`"cvc": ` then `"314"`), is still seen; what of a secret lies in
+        `written` cannot be taken back, the part in `data` becomes its placeholder.
+        """
+        try:
+            cut = len(written)
+            findings = [f for f in self._find(written + data) if f.end > cut]
+            shifted = [f._replace(start=max(f.start, cut) - cut, end=f.end - cut) for f in findings]
+            self.stats.count(shifted)
+            return self._apply(data, shifted)
+        except Exception as error:  # fail closed, as redact_bytes does
+            report_failure("redaction failed; withholding the lines that fail", error)
+            return self._redact_by_line(data)
+
     def find(self, data: bytes | str) -> list[Finding]:
         """Return the secrets in `data`: byte offsets for bytes, character offsets for str."""
         if isinstance(data, bytes):

@@ -132,6 +132,14 @@ def test_a_key_cut_by_the_partial_line_timeout_does_not_leak(
     assert output == b"auth failed key=<STRIPE_SECRET_KEY> retry\n"
 
 
+def test_a_cvc_whose_key_went_out_with_the_timeout_does_not_leak(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    output = _cut_by_the_timeout(tmp_path, daemons, b'{"card": {"cvc": ', b"", b'"314"}}\n')
+
+    assert output == b'{"card": {"cvc": "<CARD_CVC>"}}\n'
+
+
 def test_kill_9_in_the_middle_of_a_20_mb_line_resumes_mid_line_exactly(
     tmp_path: Path, daemons: list[Daemon]
 ) -> None:

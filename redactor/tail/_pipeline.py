@@ -54,6 +54,10 @@ class LinePipeline:
         data = bytes(self._held)
         self._held.clear()
         context, self._context = self._context, b""
+        line_end = data.find(b"\n") + 1
+        if line_end:
+            rest_of_line = self._redactor.redact_continuation(context, data[:line_end])
+            return rest_of_line + self._stream.feed(data[line_end:])
         cut = len(context)
         spill, entity = cut, ""
         for finding in self._redactor.find(context + data):
