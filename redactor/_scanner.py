@@ -70,10 +70,15 @@ class Scanner:
         # The pybind object under the wrapper: its Match returns the span table directly,
         # without the wrapper's per-match Python bookkeeping. Both are google-re2's own API.
         self._match = self._regex._regexp.Match
-        # The same alternation without groups answers "anything here?" a little faster.
+        # Groups cost RE2 its slower engines on every match. The scan runs without them, and
+        # a set of the same patterns, each anchored at both ends, names the rule of a match.
         probe_options = latin1_options()
         probe_options.never_capture = True
         self._probe = re2.compile(self.pattern.encode(), probe_options)._regexp.Match
+        self._which = re2._re2.Set(re2._Anchor.ANCHOR_BOTH, latin1_options())
+        for part in parts + ([f"({marker})"] if marker else []):
+            self._which.Add(part.encode())
+        self._which.Compile()
         self._unanchored = re2._Anchor.UNANCHORED
         self._anchored = re2._Anchor.ANCHOR_START
         # Checked from the last rule: card candidates, the most frequent, are last in order.
@@ -88,17 +93,26 @@ class Scanner:
         start = 0
         found: list[Candidate] = []
         marked: list[int] = []
-        match, unanchored, marker_group = self._match, self._unanchored, self._marker_group
+        probe, unanchored, which = self._probe, self._unanchored, self._which.Match
+        marker = self._marker_group - 1  # the marker's index in the set, or -1
         while True:
-            spans = match(unanchored, data, start, end)
-            begin, finish = spans[0]
+            begin, finish = probe(unanchored, data, start, end)[0]
             if begin < 0:
                 return found, marked
-            if marker_group and spans[marker_group][0] >= 0:
+            # The alternation prefers the first alternative that matches at `begin`; of the
+            # rules that match exactly this text, that is the one with the lowest index.
+            index = min(which(data[begin:finish]))
+            if index == marker:
                 marked.append(begin)
             else:
-                found.append(self._candidate(data, spans, begin, finish))
+                found.append(self._candidate_of(index, data, begin, finish))
             start = finish if finish > begin else finish + 1
+
+    def _candidate_of(self, index: int, data: bytes, begin: int, finish: int) -> Candidate:
+        compiled = self._rules[index]
+        if compiled.needs_groups:
+            return self._with_groups(compiled, data, begin, finish)
+        return Candidate(compiled, begin, finish, begin)
 
     def matches(self, data: bytes) -> bool:
         """Whether any rule (or the marker) has a candidate in `data`."""
