@@ -61,28 +61,25 @@ class Scanner:
 
     def __init__(self, rules: Sequence[CompiledRule], marker: str = "") -> None:
         self._rules = list(rules)
-        parts = [f"({_INNER_GROUP.sub('(?:', c.rule.pattern)})" for c in rules]
+        parts = [_INNER_GROUP.sub("(?:", c.rule.pattern) for c in rules]
         # A marker is a pattern whose matches only say "look closer" (a diagnose traceback's
         # corner): folding it into the one scan keeps clean text at a single RE2 call.
-        self._marker_group = len(parts) + 1 if marker else 0
-        self.pattern = "|".join(parts + ([f"({marker})"] if marker else []))
-        self._regex = re2.compile(self.pattern.encode(), latin1_options())
-        # The pybind object under the wrapper: its Match returns the span table directly,
-        # without the wrapper's per-match Python bookkeeping. Both are google-re2's own API.
-        self._match = self._regex._regexp.Match
-        # Groups cost RE2 its slower engines on every match. The scan runs without them, and
-        # a set of the same patterns, each anchored at both ends, names the rule of a match.
-        probe_options = latin1_options()
-        probe_options.never_capture = True
-        self._probe = re2.compile(self.pattern.encode(), probe_options)._regexp.Match
+        self._marker = len(parts) if marker else -1
+        alternatives = parts + ([marker] if marker else [])
+        self.pattern = "|".join(f"(?:{part})" for part in alternatives)
+        # Capture groups cost RE2 its slower engines on every match, so the scan has none; a
+        # set of the same patterns, each anchored at both ends, then names a match's rule.
+        # `_regexp` is the pybind object under google-re2's wrapper: its Match returns the
+        # span table directly, without the wrapper's per-match Python bookkeeping.
+        options = latin1_options()
+        options.never_capture = True
+        self._match = re2.compile(self.pattern.encode(), options)._regexp.Match
         self._which = re2._re2.Set(re2._Anchor.ANCHOR_BOTH, latin1_options())
-        for part in parts + ([f"({marker})"] if marker else []):
+        for part in alternatives:
             self._which.Add(part.encode())
         self._which.Compile()
         self._unanchored = re2._Anchor.UNANCHORED
         self._anchored = re2._Anchor.ANCHOR_START
-        # Checked from the last rule: card candidates, the most frequent, are last in order.
-        self._order = list(reversed(range(len(rules))))
 
     def candidates(self, data: bytes) -> tuple[list[Candidate], list[int]]:
         """Every non-overlapping candidate in `data`, leftmost first.
@@ -93,49 +90,43 @@ class Scanner:
         start = 0
         found: list[Candidate] = []
         marked: list[int] = []
-        probe, unanchored, which = self._probe, self._unanchored, self._which.Match
-        marker = self._marker_group - 1  # the marker's index in the set, or -1
+        match, unanchored, marker = self._match, self._unanchored, self._marker
         while True:
-            begin, finish = probe(unanchored, data, start, end)[0]
+            begin, finish = match(unanchored, data, start, end)[0]
             if begin < 0:
                 return found, marked
-            # The alternation prefers the first alternative that matches at `begin`; of the
-            # rules that match exactly this text, that is the one with the lowest index.
-            index = min(which(data[begin:finish]))
+            index = self._rule_index(data, begin, finish)
             if index == marker:
                 marked.append(begin)
             else:
                 found.append(self._candidate_of(index, data, begin, finish))
             start = finish if finish > begin else finish + 1
 
-    def _candidate_of(self, index: int, data: bytes, begin: int, finish: int) -> Candidate:
-        compiled = self._rules[index]
-        if compiled.needs_groups:
-            return self._with_groups(compiled, data, begin, finish)
-        return Candidate(compiled, begin, finish, begin)
-
     def matches(self, data: bytes) -> bool:
         """Whether any rule (or the marker) has a candidate in `data`."""
-        return bool(self._probe(self._unanchored, data, 0, len(data))[0][0] >= 0)
+        return bool(self._match(self._unanchored, data, 0, len(data))[0][0] >= 0)
 
     def first(self, data: bytes, start: int, end: int) -> Candidate | None:
-        """The leftmost candidate within `data[start:end]`, if any (no marker here)."""
-        spans = self._match(self._unanchored, data, start, end)
-        begin, finish = spans[0]
-        return None if begin < 0 else self._candidate(data, spans, begin, finish)
+        """The leftmost candidate within `data[start:end]`, if any (markers skipped)."""
+        while True:
+            begin, finish = self._match(self._unanchored, data, start, end)[0]
+            if begin < 0:
+                return None
+            index = self._rule_index(data, begin, finish)
+            if index != self._marker:
+                return self._candidate_of(index, data, begin, finish)
+            start = finish
 
-    def _candidate(self, data: bytes, spans: Any, begin: int, finish: int) -> Candidate:
-        for index in self._order:
-            if spans[index + 1][0] >= 0:
-                compiled = self._rules[index]
-                if compiled.needs_groups:
-                    return self._with_groups(compiled, data, begin, finish)
-                return Candidate(compiled, begin, finish, begin)
-        raise AssertionError("a match of the union matched no rule")
+    def _rule_index(self, data: bytes, begin: int, finish: int) -> int:
+        # The alternation prefers the first alternative that matches at `begin`; of the rules
+        # that match exactly this text, that is the one with the lowest index.
+        indices: list[int] = self._which.Match(data[begin:finish])
+        return min(indices)
 
-    def _with_groups(
-        self, compiled: CompiledRule, data: bytes, begin: int, finish: int
-    ) -> Candidate:
+    def _candidate_of(self, index: int, data: bytes, begin: int, finish: int) -> Candidate:
+        compiled = self._rules[index]
+        if not compiled.needs_groups:
+            return Candidate(compiled, begin, finish, begin)
         spans = compiled.regex._regexp.Match(self._anchored, data, begin, finish)
         start, end = spans[compiled.value_group] if compiled.value_group else (begin, finish)
         keep_end = spans[compiled.keep_group][1] if compiled.keep_group else start
