@@ -31,13 +31,14 @@ def build(cls: type[T], table: Any, source: str, prefix: str) -> T:
         raise ConfigError(source, prefix, f"expected a table, got {_describe(table)}")
 
     hints = get_type_hints(cls)
-    fields = {f.name.replace("_", "-"): f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    fields.update({f.name: f for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+    declared = dataclasses.fields(cls)  # type: ignore[arg-type]
+    fields = {f.name.replace("_", "-"): f for f in declared}
+    fields.update({f.name: f for f in declared})
     values: dict[str, Any] = {}
     for key, value in table.items():
         field = fields.get(key)
         if field is None:
-            known = ", ".join(sorted(f.name for f in dataclasses.fields(cls)))  # type: ignore[arg-type]
+            known = ", ".join(sorted(f.name for f in declared))
             raise ConfigError(source, _join(prefix, key), f"unknown key (known keys: {known})")
         values[field.name] = convert(hints[field.name], value, source, _join(prefix, key))
     return cls(**values)

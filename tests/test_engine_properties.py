@@ -35,13 +35,18 @@ SURROUNDING = st.text(
 SEPARATORS = st.sampled_from([" ", "\t", "=", ": ", '"', " '", "(", "\n", "\r\n", "\x00", ",", "<"])
 
 
-def bounded(text: st.SearchStrategy[str], separator: st.SearchStrategy[str]):  # type: ignore[no-untyped-def]
+Planted = tuple[str, str, tuple[str, str], str, str]
+
+
+def bounded(
+    text: st.SearchStrategy[str], separator: st.SearchStrategy[str]
+) -> st.SearchStrategy[Planted]:
     return st.tuples(text, separator, st.sampled_from(SECRETS), separator, text)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(bounded(SURROUNDING, SEPARATORS))
-def test_a_planted_secret_is_removed_and_the_rest_kept(parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_planted_secret_is_removed_and_the_rest_kept(parts: Planted) -> None:
     before, left, (secret, placeholder), right, after = parts
     text = before + left + secret + right + after
 
@@ -55,7 +60,9 @@ def test_a_planted_secret_is_removed_and_the_rest_kept(parts) -> None:  # type: 
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200), st.sampled_from(SECRETS), st.binary(max_size=200))
-def test_bytes_around_a_secret_survive_exactly(head: bytes, planted, tail: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_bytes_around_a_secret_survive_exactly(
+    head: bytes, planted: tuple[str, str], tail: bytes
+) -> None:
     secret = planted[0].encode()
     data = head + b"\n" + secret + b"\n" + tail
 
