@@ -156,6 +156,14 @@ class Redactor:
         raw = data.encode("utf-8", "surrogatepass")
         return [_to_characters(raw, finding) for finding in self._find(raw)]
 
+    def entity_for_name(self, name: str) -> str | None:
+        """The entity whose values a field or variable of this name holds (cvc, securityCode)."""
+        return self._variables.entity_for_name(name)
+
+    def placeholder(self, entity: str) -> str:
+        """The typed placeholder of `entity`, as configured."""
+        return self.config.redact.placeholder.format(entity=entity)
+
     def withheld(self, size: int) -> bytes:
         """The marker written instead of `size` bytes that could not be redacted."""
         return self.config.redact.withheld_marker.format(bytes=size).encode()
@@ -228,8 +236,8 @@ class Redactor:
 
     def _replacement(self, secret: bytes, finding: Finding) -> bytes:
         replacer = self._replacers.get(finding.rule)
-        if replacer is None:  # found by an added presidio recognizer
-            return self.config.redact.placeholder.format(entity=finding.entity).encode()
+        if replacer is None:  # found by name, or by an added presidio recognizer
+            return self.placeholder(finding.entity).encode()
         return replacer.replace(secret, finding.keep)
 
 

@@ -42,6 +42,10 @@ class VariableValues:
             _normal(name): variable.entity for variable in variables for name in variable.names
         }
 
+    def entity_for_name(self, name: str) -> str | None:
+        """The entity of a sensitive variable or field name, compared loosely; else None."""
+        return self._entity_by_name.get(_normal(name))
+
     @property
     def marker_pattern(self) -> str:
         """An RE2 pattern matching the corners of diagnose marker lines ("" if unused)."""
@@ -104,7 +108,7 @@ class VariableValues:
         name = _NAME.match(source, column)
         if name is None or (column and (source[column - 1].isalnum() or source[column - 1] == "_")):
             return None
-        return self._entity_by_name.get(_normal(name.group().rsplit(".", 1)[-1]))
+        return self.entity_for_name(name.group().rsplit(".", 1)[-1])
 
 
 def _marked_lines(buf: bytes, corners: list[int]) -> Iterator[tuple[int, int]]:

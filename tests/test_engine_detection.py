@@ -184,3 +184,9 @@ def test_card_candidates_start_at_every_issuer_first_digit() -> None:
 
     for digit in {prefix[0] for issuer in issuers for prefix in issuer.prefixes}:
         assert card.regex.search(f" {digit}000000000000".encode()), digit
+
+
+def test_a_cvc_in_a_list_of_pairs() -> None:
+    text = "[('card[cvc]', '789'), ('amount', '2000')]"
+
+    assert redactor.redact(text) == "[('card[cvc]', '<CARD_CVC>'), ('amount', '2000')]"

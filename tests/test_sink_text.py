@@ -93,3 +93,36 @@ def test_objects_with_secret_text_are_replaced_by_their_redacted_text(engine: Re
             return "Customer(jane@example.com)"
 
     assert redact_value(engine, Customer()) == "Customer(<EMAIL_ADDRESS>)"
+
+
+def test_values_under_security_code_names_are_redacted_whole(engine: Redactor) -> None:
+    extras = {"cvc": "271", "card": {"number": "4242424242424242", "securityCode": 382}, "n": 3}
+
+    out = redact_value(engine, extras)
+
+    assert out == {
+        "cvc": "<CARD_CVC>",
+        "card": {"number": "<CREDIT_CARD>", "securityCode": "<CARD_CVC>"},
+        "n": 3,
+    }
+
+
+def test_stdlib_extra_fields_named_like_a_cvc_are_redacted() -> None:
+    import io
+    import logging
+
+    from redactor import RedactingFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s %(cvc)s %(card)s"))
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("tests.sink_text.cvc")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        logger.warning("declined", extra={"cvc": "456", "card": {"cvc": "321"}})
+    finally:
+        logger.removeHandler(handler)
+
+    assert stream.getvalue() == "declined <CARD_CVC> {'cvc': '<CARD_CVC>'}\n"

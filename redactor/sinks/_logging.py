@@ -14,7 +14,7 @@ from typing import Any
 from .._engine import Redactor, report_failure
 from ..alerting._events import RequestEvent
 from ._stripe_errors import ErrorRecorder, as_recorder, deliver, get_error_recorder, reporter
-from ._text import redact_message, redact_value
+from ._text import redact_field, redact_message
 
 _DONE = "_redactor_done"
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -85,7 +85,8 @@ class RedactingFilter(logging.Filter):
 
         for key in record.__dict__.keys() - _STANDARD:
             # Stored past `_Attributes.__setitem__`: the value is redacted here already.
-            dict.__setitem__(record.__dict__, key, redact_value(redactor, record.__dict__[key]))
+            field = redact_field(redactor, key, record.__dict__[key])
+            dict.__setitem__(record.__dict__, key, field)
         self._count_response(record)
 
     def _redact_exception(self, record: logging.LogRecord) -> None:
@@ -113,10 +114,10 @@ class RedactingFilter(logging.Filter):
         if recorder is not None and match is not None:
             deliver(recorder, RequestEvent(time=record.created, http_status=int(match[1])))
 
-    def redact_extra(self, value: object) -> object:
+    def redact_extra(self, key: str, value: object) -> object:
         """One `extra=` value, redacted; the withheld marker if that fails. Never raises."""
         try:
-            return redact_value(self._redactor or self.redactor, value)
+            return redact_field(self._redactor or self.redactor, key, value)
         except Exception as error:
             report_failure("log record field withheld", error)
             return self._marker(value)
@@ -160,7 +161,7 @@ class _Attributes(dict[str, Any]):
     _filter: RedactingFilter
 
     def __setitem__(self, key: str, value: object) -> None:
-        super().__setitem__(key, self._filter.redact_extra(value))
+        super().__setitem__(key, self._filter.redact_extra(key, value))
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Take the new attributes unredacted, and leave the record to the filters."""

@@ -54,8 +54,23 @@ def redact_value(redactor: Redactor, value: Any) -> Any:
     return _redact_object(redactor, value)
 
 
+def redact_field(redactor: Redactor, name: object, value: Any) -> Any:
+    """A value stored under `name`: a sensitive name (cvc, securityCode) takes it whole.
+
+    A card security code has no shape of its own, so `{"cvc": "321"}` or `extra={"cvc": 456}`
+    is only recognisable by its key.
+    """
+    entity = redactor.entity_for_name(name) if isinstance(name, str) else None
+    if entity is not None and isinstance(value, str | int) and not isinstance(value, bool):
+        return redactor.placeholder(entity)
+    return redact_value(redactor, value)
+
+
 def _redact_dict(redactor: Redactor, value: dict[Any, Any]) -> dict[Any, Any]:
-    out = {redact_value(redactor, key): redact_value(redactor, item) for key, item in value.items()}
+    out = {
+        redact_value(redactor, key): redact_field(redactor, key, item)
+        for key, item in value.items()
+    }
     same = len(out) == len(value) and all(
         new_key is old_key and out[new_key] is old_item
         for new_key, (old_key, old_item) in zip(out, value.items(), strict=True)
