@@ -338,3 +338,31 @@ def test_an_unusable_engine_still_withholds(capsys: pytest.CaptureFixture[str]) 
     assert "redactor: loguru message withheld: RuntimeError" in err
     assert "redactor: loguru record withheld: RuntimeError" in err
     assert_clean(err)
+
+
+def test_colorize_with_diagnose_hides_a_security_code_variable() -> None:
+    class Terminal(io.StringIO):
+        encoding = "utf-8"
+
+        def isatty(self) -> bool:
+            return True
+
+    def charge(cvc: str, amount: int) -> None:
+        raise ValueError("declined")
+
+    def pay() -> None:
+        cvc = "271"
+        charge(cvc, 2000)
+
+    out = Terminal()
+    handler = logger.add(redactor.loguru_sink(out), colorize=True, diagnose=True, backtrace=False)
+    try:
+        pay()
+    except ValueError:
+        logger.exception("payment failed")
+    finally:
+        logger.remove(handler)
+
+    text = out.getvalue()
+    assert "'271'" not in text and "<CARD_CVC>" in text
+    assert "ValueError: declined" in text

@@ -94,9 +94,17 @@ def _redact_object(redactor: Redactor, value: object) -> object:
 
 
 def _redact_coloured(redactor: Redactor, text: str) -> str:
-    """Check each coloured line without its codes; a line holding a secret loses its colours."""
+    """Check each coloured line without its codes; a line holding a secret loses its colours.
+
+    A last look at the whole message as displayed catches what needs more than one line,
+    such as a security code under its variable's name in a diagnose traceback; if that finds
+    anything, the message goes out without any colour.
+    """
     lines = text.split("\n")
-    return "\n".join(_redact_coloured_line(redactor, line) for line in lines)
+    checked = "\n".join(_redact_coloured_line(redactor, line) for line in lines)
+    plain = _ANSI.sub("", checked)
+    again = redactor.redact(plain)
+    return checked if again == plain else again
 
 
 def _redact_coloured_line(redactor: Redactor, line: str) -> str:
