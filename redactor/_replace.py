@@ -5,11 +5,7 @@ Every replacement is stable under a second redaction: none of them matches a rul
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
-from urllib.parse import unquote_to_bytes
 
 from ._config import RedactSettings, RuleSettings
 from ._rules import Rule
@@ -56,6 +52,10 @@ class Replacer:
         return _MASK
 
     def _token(self, secret: bytes) -> bytes:
+        import base64  # only the hmac mode needs these: the command line starts faster
+        import hashlib
+        import hmac
+
         digest = hmac.new(self._key, canonical(self.rule.mask, secret), hashlib.sha256).digest()
         token = base64.b32encode(digest).decode().rstrip("=").lower()[: self._token_length]
         return f"<{self.rule.entity}:{token}>".encode()
@@ -87,6 +87,8 @@ def canonical(style: str, secret: bytes) -> bytes:
     if style == "pan":
         return bytes(char for char in secret if char in _DIGITS)
     if style == "email":
+        from urllib.parse import unquote_to_bytes
+
         return unquote_to_bytes(secret).lower()
     for ellipsis in _ELLIPSES:
         if secret.endswith(ellipsis):
