@@ -34,9 +34,14 @@ PRESIDIO_RULE_PREFIX = "presidio:"
 class RedactorRecognizer(EntityRecognizer):
     """One redactor rule as a presidio recognizer: RE2 scan, validator and the rule's score."""
 
-    def __init__(self, redactor: Redactor, rule: Rule, supported_language: str = "en") -> None:
+    def __init__(
+        self, redactor: Redactor, rule: Rule, supported_language: str = "en", by_name: bool = False
+    ) -> None:
         self.redactor = redactor
         self.rule = rule
+        # Values found by their variable's name (a diagnose traceback's `cvc`) belong to no
+        # rule; the first recognizer of their entity reports them.
+        self._found_by = {rule.id, f"variable:{rule.entity}"} if by_name else {rule.id}
         super().__init__(
             supported_entities=[rule.entity],
             name=f"redactor.{rule.id}",
@@ -55,7 +60,7 @@ class RedactorRecognizer(EntityRecognizer):
         return [
             self._result(finding.start, finding.end)
             for finding in self.redactor.find(text)
-            if finding.rule == self.rule.id
+            if finding.rule in self._found_by
         ]
 
     def _result(self, start: int, end: int) -> RecognizerResult:
@@ -82,7 +87,12 @@ def presidio_recognizers(
         from . import default_redactor
 
         redactor = default_redactor()
-    return [RedactorRecognizer(redactor, rule, language) for rule in redactor.rules]
+    seen: set[str] = set()
+    recognizers: list[EntityRecognizer] = []
+    for rule in redactor.rules:
+        recognizers.append(RedactorRecognizer(redactor, rule, language, rule.entity not in seen))
+        seen.add(rule.entity)
+    return recognizers
 
 
 class ExtraAnalyzer:

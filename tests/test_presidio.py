@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer import RecognizerResult, AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
 import redactor
@@ -130,13 +130,23 @@ class TestOurRulesInPresidio:
         assert [(r.entity_type, text[r.start : r.end]) for r in results] == [(entity, secret)]
 
     def test_scores_are_the_rule_scores(self, analyzer: AnalyzerEngine) -> None:
-        scores = {rule.entity: rule.score for rule in redactor.default_redactor().rules}
+        scores = {f"redactor.{rule.id}": rule.score for rule in redactor.default_redactor().rules}
         text = f"{CARD} jane@example.com sk_test_abc123 whsec_abc"
 
         results = analyzer.analyze(text, language="en")
 
         assert len(results) == 4
-        assert all(r.score == scores[r.entity_type] for r in results)
+        names = [r.recognition_metadata[RecognizerResult.RECOGNIZER_NAME_KEY] for r in results]
+        assert [r.score for r in results] == [scores[name] for name in names]
+
+    def test_a_cvc_found_by_its_variable_name_is_reported_once(
+        self, analyzer: AnalyzerEngine
+    ) -> None:
+        text = "    charge(amount, cvc)\n    │      │       └ '314'\n    │      └ 2000\n"
+
+        results = analyzer.analyze(text, language="en")
+
+        assert [(r.entity_type, text[r.start : r.end]) for r in results] == [("CARD_CVC", "314")]
 
     def test_the_entities_argument_narrows_the_search(self, analyzer: AnalyzerEngine) -> None:
         text = f"{CARD} jane@example.com"
