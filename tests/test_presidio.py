@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from presidio_analyzer import RecognizerResult, AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
 import redactor
