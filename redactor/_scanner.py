@@ -91,16 +91,21 @@ class Scanner:
         found: list[Candidate] = []
         marked: list[int] = []
         match, unanchored, marker = self._match, self._unanchored, self._marker
+        which, rules = self._which.Match, self._rules
         while True:
             begin, finish = match(unanchored, data, start, end)[0]
             if begin < 0:
                 return found, marked
-            index = self._rule_index(data, begin, finish)
+            start = finish if finish > begin else finish + 1
+            # The alternation prefers the first alternative that matches at `begin`; of the
+            # rules that match exactly this text, that is the one with the lowest index.
+            index = min(which(data[begin:finish]))
             if index == marker:
                 marked.append(begin)
-            else:
+            elif rules[index].needs_groups:
                 found.append(self._candidate_of(index, data, begin, finish))
-            start = finish if finish > begin else finish + 1
+            else:
+                found.append(Candidate(rules[index], begin, finish, begin))
 
     def matches(self, data: bytes) -> bool:
         """Whether any rule (or the marker) has a candidate in `data`."""
