@@ -16,6 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from ._colours import PlainText, has_colour_codes
 from ._config import Config, RuleSettings, load_config
 from ._replace import Replacer
 from ._rules import Rule, RuleSet, load_rules, pack_paths
@@ -107,7 +108,7 @@ class Redactor:
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
         data = text.encode("utf-8", "surrogatepass")
-        if self._extra is None and not self._scanner.matches(data):
+        if self._extra is None and not self._scanner.matches(data) and b"\x1b" not in data:
             return text  # the common case for an app's records: one RE2 call, no copies
         try:
             findings = self._find(data)
@@ -187,7 +188,7 @@ class Redactor:
                 out.append(self.withheld(len(body)) + line[len(body) :])
         return b"".join(out)
 
-    def _find(self, data: bytes, context: bytes = b"") -> list[Finding]:
+    def _find(self, data: bytes, context: bytes = b"", colours: bool = True) -> list[Finding]:
         findings: list[Finding] = []
         candidates, corners = self._scanner.candidates(data)
         for candidate in candidates:
@@ -197,12 +198,25 @@ class Redactor:
             for start, end, entity in self._variables.find(data, context, corners):
                 findings.append(Finding(start, end, f"variable:{entity}", entity))
                 ordered = False
+        if colours and has_colour_codes(data):
+            findings += self._find_through_colour_codes(data, context)
+            ordered = False
         if self._extra is not None:
             findings += self._extra.find(data)
             ordered = False
         if not findings or (ordered and _disjoint(findings)):
             return findings
         return _merge(findings)
+
+    def _find_through_colour_codes(self, data: bytes, context: bytes) -> list[Finding]:
+        """Secrets that only show once colour codes are taken out, as spans of `data`."""
+        plain = PlainText(data)
+        found = []
+        plain_context = PlainText(context).text if context else b""
+        for finding in self._find(plain.text, plain_context, colours=False):
+            start, end = plain.original(finding.start, finding.end)
+            found.append(finding._replace(start=start, end=end))
+        return found
 
     def _fallback(self, rejected: Candidate, data: bytes) -> list[Finding]:
         """Another rule's candidate may start inside one that its own rule rejected."""
@@ -246,8 +260,13 @@ def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
     spans = compiled.validator(data, start, end)
     if not spans:
         return spans  # type: ignore[return-value]
-    if compiled.ignore_keys:
-        spans = [span for span in spans if not _after_key(data, span[0], compiled.ignore_keys)]
+    if compiled.ignore_keys:  # a trace ID is one plain run of digits, never grouped
+        keys = compiled.ignore_keys
+        spans = [
+            (begin, finish)
+            for begin, finish in spans
+            if not (data[begin:finish].isdigit() and _after_key(data, begin, keys))
+        ]
     rule_id, entity = compiled.rule.id, compiled.rule.entity
     if len(spans) == 1:  # the usual case, without a comprehension
         begin, finish = spans[0]

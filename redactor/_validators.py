@@ -14,13 +14,15 @@ from ._rules import Issuer
 Span = tuple[int, int]
 Validator = Callable[[bytes, int, int], list[Span]]
 
-# Digit groups of a candidate; a %-escape (%20, %2D, %09) is a separator, not two digits.
-_GROUP_OR_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|[0-9]+")
+# Digit groups of a candidate; a %-escape (%20, %2D) or a JSON escape (\u0020) is a
+# separator, not digits.
+_GROUP_OR_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|[0-9]+")
 _COLOUR_TAIL = re.compile(rb"[0-9;]*m")
 _WORDISH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
 _ESCAPE_STARTS = frozenset(b"%\\0123456789")
 _DIGITS = frozenset(b"0123456789")
+_ESCAPE_STARTS_ONLY = frozenset(b"%\\")
 _PLAIN = bytes.maketrans(b"0123456789", bytes(range(10)))
 _DOUBLED = bytes.maketrans(b"0123456789", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)))
 
@@ -95,7 +97,7 @@ class PanValidator:
             ok = self.is_pan(buf[start:end]) and _free_standing(buf, start, end)
             return [(start, end)] if ok else []
         tokens = _GROUP_OR_ESCAPE.finditer(buf, start, end)
-        groups = [m.span() for m in tokens if buf[m.start()] != 0x25]
+        groups = [m.span() for m in tokens if buf[m.start()] not in _ESCAPE_STARTS_ONLY]
         return self._windows(buf, groups)
 
     def _windows(self, buf: bytes, groups: list[Span]) -> list[Span]:
@@ -152,7 +154,7 @@ def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
     """Where the digits may begin after the boundary the card pattern matched first.
 
     The boundary is a backslash or JSON escape, a %-escape, one other non-digit, a key's
-    last one or two characters and its "=", or the start of the text. "%42" may also be a
+    last one to three characters and its "=", or the start of the text. "%42" may also be a
     literal '%' before the digits 42...
     """
     first = buf[start]
@@ -164,7 +166,7 @@ def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
         return (start + 6,)  # after a JSON \u0026-style escape
     if first == 0x5C and buf[start + 1 : start + 2].isalpha():
         return (start + 2,)
-    equals = buf.find(b"=", start, start + 3)
+    equals = buf.find(b"=", start, start + 4)
     return (equals + 1,) if equals >= 0 else (start + 1,)
 
 

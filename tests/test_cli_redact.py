@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -173,3 +174,35 @@ def test_unreadable_inputs_are_reported_without_a_traceback(
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+COLOURED_APP = """
+import sys
+from loguru import logger
+logger.remove()
+logger.add(sys.argv[1], colorize=True, diagnose=True, backtrace=False)
+def charge(cvc, amount):
+    raise ValueError("declined")
+def pay():
+    cvc = "271"
+    charge(cvc, 2000)
+try:
+    pay()
+except ValueError:
+    logger.exception("failed")
+logger.opt(colors=True).info("order <b>4242</b>424242424242 to <y>jane</y>@example.com")
+"""
+
+
+def test_a_coloured_log_file_is_redacted_as_a_terminal_shows_it(tmp_path: Path) -> None:
+    log, app = tmp_path / "coloured.log", tmp_path / "app.py"
+    app.write_text(COLOURED_APP)  # a file, so that diagnose can show the source lines
+    subprocess.run([sys.executable, str(app), str(log)], check=True, timeout=60)
+    assert b"\x1b[" in log.read_bytes()
+
+    result = run("redact", str(log))
+
+    plain = re.sub(rb"\x1b\[[0-9;]*m", b"", result.stdout)
+    assert b"'271'" not in plain and b"'<CARD_CVC>'" in plain
+    assert b"4242424242424242" not in plain and b"order <CREDIT_CARD>" in plain
+    assert b"jane@example.com" not in plain and b"<EMAIL_ADDRESS>" in plain

@@ -53,6 +53,14 @@ REDACTED = [
     ("in an id pm_1Nq8ZrT3vKp0LmWx4242424242424242", f"in an id pm_1Nq8ZrT3vKp0LmWx{CARD}"),
     ('json escape "a\\u00264242424242424242"', f'json escape "a\\u0026{CARD}"'),
     ("colour \x1b[1m4242424242424242\x1b[0m", f"colour \x1b[1m{CARD}\x1b[0m"),
+    ("cut by colour 4242\x1b[1m424242424242 ok", f"cut by colour {CARD} ok"),
+    (
+        "json tabs 4242\\t4242\\t4242\\t4242 and 4242\\u00204242\\u00204242\\u00204242",
+        f"json tabs {CARD} and {CARD}",
+    ),
+    ("no-break 4242\u00a04242\u00a04242\u00a04242", f"no-break {CARD}"),
+    ("prepaid=4242424242424242 id=5555555555554444", f"prepaid={CARD} id={CARD}"),
+    ("grouped trace_id=4242 4242 4242 4242", f"grouped trace_id={CARD}"),
     ("unionpay without luhn 6200000000000001", f"unionpay without luhn {CARD}"),
     ("elo 6363680000000007 troy 9792000000000003", f"elo {CARD} troy {CARD}"),
     ("=4242424242424242 x=4242424242424242", f"={CARD} x={CARD}"),
@@ -95,6 +103,8 @@ REDACTED = [
     ("jürgen@example.de and jane@例え.jp", f"{EMAIL} and {EMAIL}"),
     ('go json {"m":"\\u003cjane@example.com\\u003e"}', f'go json {{"m":"\\u003c{EMAIL}\\u003e"}}'),
     ("colour \x1b[1mjane@example.com\x1b[0m", f"colour \x1b[1m{EMAIL}\x1b[0m"),
+    ("cut by colour jane\x1b[0m@example.com ok", f"cut by colour {EMAIL} ok"),
+    ("key cut by colour sk_live_\x1b[0m51Nq8ZrT3vKp0LmWx ok", f"key cut by colour {KEY} ok"),
     # Card security codes in Stripe-style bodies.
     ("card[cvc]=314&", "card[cvc]=<CARD_CVC>&"),
     ("card%5Bcvc%5D=314", "card%5Bcvc%5D=<CARD_CVC>"),
@@ -108,6 +118,14 @@ REDACTED = [
     ("{'card[cvc]': ['123']}", "{'card[cvc]': ['<CARD_CVC>']}"),
     ('{"m": "b={\\"cvc\\": \\"314\\"}"}', '{"m": "b={\\"cvc\\": \\"<CARD_CVC>\\"}"}'),
     ("card[cvc]=\x1b[1m123\x1b[0m", "card[cvc]=\x1b[1m<CARD_CVC>\x1b[0m"),
+    ("cvc 285 and cvc-code=272", "cvc <CARD_CVC> and cvc-code=<CARD_CVC>"),
+    ("SECURITY-CODE=293 cardCVV=125", "SECURITY-CODE=<CARD_CVC> cardCVV=<CARD_CVC>"),
+    (
+        "CardVerificationCode=287 verification_value=123",
+        "CardVerificationCode=<CARD_CVC> verification_value=<CARD_CVC>",
+    ),
+    ("'cvc' => '294' <cvc>295</cvc>", "'cvc' => '<CARD_CVC>' <cvc><CARD_CVC></cvc>"),
+    ('"{\\"cvc\\": \\"282\\"}"', '"{\\"cvc\\": \\"<CARD_CVC>\\"}"'),
     # HTTP Basic credentials (curl -u sk_live_...: sends the key base64-encoded).
     (
         "Authorization: Basic c2tfbGl2ZV81MU5xOFpyVDN2S3AwTG1XeDo=",
@@ -134,6 +152,7 @@ KEPT = [
     "2026-12-04 10:00:00.123 | ERROR | app.payments:charge:42 - declined",
     "version 4.2.4.2.4.2.4.2.4.2.4.2.4.2.4.2",
     "dd.trace_id=4242424242424242 dd.span_id=5555555555554444 order_id=4000056655665556",
+    "cvc_check=pass cvc check 3DS",
     '{"trace_id": "4242424242424242", "parent_id": 4000056655665556}',
     "loading 1234567... done",
     "GET /api/orders/653756 200 0.2734s and 6537 5620 0 5 mixed groups",
