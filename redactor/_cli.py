@@ -6,8 +6,8 @@ import argparse
 import errno
 import gzip
 import os
-import stat
 import sys
+import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader (| head) is gone: exit quietly, without a flush error at shutdown.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 
@@ -115,17 +117,29 @@ def _redact(args: argparse.Namespace) -> int:
     total = sum(os.path.getsize(name) for name in names if name != "-" and os.path.isfile(name))
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     progress = Progress(total, enabled=show and total > 8 * BLOCK)
-    with _output(args.output) as out:
-        for name in names:
-            failure = _redact_input(redactor, name, out, progress)
-            if failure:
-                sys.stderr.write(f"redactor: {failure}\n")
-                return EXIT_FAILED
+    try:
+        with _output(args.output) as out:
+            for name in names:
+                failure = _redact_input(redactor, name, out, progress)
+                if failure:
+                    raise _Failed(failure)
+    except _Failed as failure:
+        sys.stderr.write(f"redactor: {failure}\n")
+        return EXIT_FAILED
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        sys.stderr.write(f"redactor: cannot write {args.output}: {error.strerror}\n")
+        return EXIT_FAILED
     progress.close()
     if redactor.stats.withheld_lines:
         sys.stderr.write(f"redactor: {redactor.stats.withheld_lines} line(s) withheld\n")
         return EXIT_FAILED
     return 0
+
+
+class _Failed(Exception):
+    """An input could not be read; the output is not written (an old one stays as it was)."""
 
 
 def _refuse_to_overwrite_an_input(names: list[str], output: str | None) -> None:
@@ -142,6 +156,8 @@ def _redact_input(redactor: Redactor, name: str, out: BinaryIO, progress: Progre
     try:
         with _open_input(name) as handle:
             _redact_stream(redactor, handle, out, progress)
+    except BrokenPipeError:
+        raise  # the reader of our output went away; not this input's fault
     except OSError as error:
         if isinstance(error, gzip.BadGzipFile):
             return f"{label}: not a valid gzip file"
@@ -215,12 +231,23 @@ class _Rewound:
 
 @contextmanager
 def _output(name: str | None) -> Iterator[BinaryIO]:
+    """Where the redacted text goes; a file appears only once everything is written."""
     if name is None or name == "-":
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    if stat.S_ISREG(os.fstat(descriptor).st_mode):
-        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
-    with os.fdopen(descriptor, "wb") as handle:
-        yield handle
+    if os.path.isdir(name):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+    if os.path.exists(name) and not os.path.isfile(name):
+        with open(name, "wb") as device:  # /dev/null, a named pipe: write straight through
+            yield device
+        return
+    folder = os.path.dirname(os.path.abspath(name))
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".redactor-")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            yield handle
+        os.replace(temporary, name)
+    except BaseException:
+        os.unlink(temporary)
+        raise

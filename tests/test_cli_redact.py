@@ -206,3 +206,37 @@ def test_a_coloured_log_file_is_redacted_as_a_terminal_shows_it(tmp_path: Path) 
     assert b"'271'" not in plain and b"'<CARD_CVC>'" in plain
     assert b"4242424242424242" not in plain and b"order <CREDIT_CARD>" in plain
     assert b"jane@example.com" not in plain and b"<EMAIL_ADDRESS>" in plain
+
+
+def test_a_failing_input_leaves_an_existing_output_as_it_was(tmp_path: Path) -> None:
+    target = tmp_path / "keep.log"
+    target.write_bytes(b"earlier output\n")
+
+    result = run("redact", str(tmp_path / "missing.log"), "-o", str(target))
+
+    assert result.returncode == 1
+    assert target.read_bytes() == b"earlier output\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.log"]  # no temporary file left
+
+
+@pytest.mark.parametrize("where", ["missing-folder/out.log", "."], ids=["no-folder", "directory"])
+def test_an_output_that_cannot_be_written_is_reported(tmp_path: Path, where: str) -> None:
+    source = tmp_path / "in.log"
+    source.write_bytes(RAW)
+
+    result = run("redact", str(source), "-o", str(tmp_path / where))
+
+    assert result.returncode == 1
+    assert b"cannot write" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
+    source = tmp_path / "big.log"
+    source.write_bytes(b"charge 4242424242424242\n" * 400_000)
+    command = f"{sys.executable} -m redactor redact {source} | head -c 10"
+
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], capture_output=True, timeout=60
+    )
+
+    assert result.returncode == 0 and result.stderr == b""
