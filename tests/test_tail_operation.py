@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -358,3 +359,45 @@ def test_the_public_names_are_exactly_the_intended_ones() -> None:
 
     assert sorted(redactor.tail.__all__) == ["LineSink", "TailSettings", "Tailer"]
     assert all(hasattr(redactor.tail, name) for name in redactor.tail.__all__)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda root: root / "proc-like" / "x", lambda root: root / "file"]
+)
+def test_an_output_folder_that_cannot_be_made_is_reported(tmp_path: Path, make: Any) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"line\n")
+    (tmp_path / "file").write_bytes(b"")
+    (tmp_path / "proc-like").write_bytes(b"")  # a file where a folder is needed
+    command = [
+        sys.executable,
+        "-m",
+        "redactor",
+        "tail",
+        "--once",
+        str(log),
+        "--output-dir",
+        str(make(tmp_path)),
+    ]
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 1
+    assert "redactor tail:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_batch_run_that_matches_nothing_says_so(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "redactor",
+        "tail",
+        "--once",
+        str(tmp_path / "nope.log"),
+        "--output-dir",
+        str(tmp_path / "out"),
+    ]
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0 and "event=no_inputs" in done.stderr

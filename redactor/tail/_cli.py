@@ -63,7 +63,12 @@ def run_tail(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: tailer.stop())
     signal.signal(signal.SIGINT, lambda *_: tailer.stop())
     signal.signal(signal.SIGHUP, lambda *_: tailer.reopen_outputs())
-    status = tailer.run()
+    try:
+        status = tailer.run()
+    except OSError as error:  # the output or state folder cannot be made or used
+        where = error.filename or settings.output_dir
+        sys.stderr.write(f"redactor tail: {where}: {error.strerror or type(error).__name__}\n")
+        return 1
     if close_alerts is not None:
         close_alerts()  # evaluate what was read and deliver what fires before exiting
     return status

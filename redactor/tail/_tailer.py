@@ -107,6 +107,9 @@ class Tailer:
             self._watcher.stop()
 
     def _run_once(self) -> None:
+        if not self._files:
+            # A batch run that found nothing is worth a word: a typo in a path looks the same.
+            log.warning("event=no_inputs patterns=%d", len(self._settings.paths))
         while not self._stopping and self._pump(list(self._files.values())):
             pass
         now = time.time()
