@@ -76,6 +76,11 @@ class Aggregator:
         if second < self.complete_before:
             self.late.append((second, REQUESTS, 1))
 
+    def observe(self, moment: float) -> None:
+        """A log line stamped at `moment` was read: event time has reached it."""
+        if moment > self.watermark:
+            self.watermark = moment
+
     def window_counts(self, start: int, end: int) -> dict[Key, int]:
         """Summed counts of the buckets in seconds [start, end)."""
         total: dict[Key, int] = {}

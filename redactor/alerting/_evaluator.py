@@ -2,7 +2,7 @@
 
 The evaluator steps through completed one-second buckets in event-time order, so a backlog
 is judged as it happened; transitions older than `stale_after` (by the wall clock) are folded
-into one backlog summary instead of being notified one by one.
+into one backlog summary instead of being notified one by one. Time never goes backwards.
 """
 
 from __future__ import annotations
@@ -177,6 +177,7 @@ class Evaluator:
         self._wall = wall
         self._cursor: int | None = None
         self._started: float | None = None
+        self._resumed = state.watermark  # the previous run read every line up to here
         self._groups: dict[tuple[str, ...], list[Alert]] = {}
         self._group_since: float | None = None
         self._sent: deque[float] = deque()
@@ -186,11 +187,16 @@ class Evaluator:
         self.last_time = float("-inf")
 
     def advance(self, clock: float) -> None:
-        """Evaluate every completed second up to `clock` (event time), then the current one."""
+        """Evaluate every completed second up to `clock` (event time), then the current one.
+
+        A `clock` behind the newest moment evaluated changes nothing: judging an older moment
+        again would count its errors as current once more and restart the resolve timer.
+        """
         if self._cursor is None:
             if self.aggregator.watermark == float("-inf"):
                 return
             self._cursor = min(self.aggregator.buckets, default=int(clock))
+        clock = max(clock, self.last_time)
         target = int(clock)
         while self._cursor < target:
             self._step(target)
@@ -200,12 +206,17 @@ class Evaluator:
         self._flush(clock, force=False)
 
     def finish(self) -> None:
-        """End of input: evaluate up to the last event, send what is grouped and the backlog."""
-        if self.aggregator.watermark != float("-inf"):
-            self.advance(max(self.aggregator.watermark, self.last_time))
-        self._flush(self.last_time, force=True)
+        """End of input: evaluate up to now, send what is grouped and the backlog.
+
+        Everything there was has been read, so the rules are advanced to the wall clock: an
+        episode whose window emptied long before is resolved (in the backlog when it is old).
+        """
+        read = max(self.aggregator.watermark, self.last_time)
+        if read != float("-inf"):
+            self.advance(max(read, self._wall()))
+        self._flush(read, force=True)
         self._send_backlog(force=True)
-        self._state.watermark = max(self._state.watermark, self.last_time)
+        self._state.watermark = max(self._state.watermark, read)  # what was read, not now
         self._state.save()
 
     def _step(self, target: int) -> None:
@@ -259,11 +270,21 @@ class Evaluator:
             self._while_firing(runtime, now, level, extra)
         elif (
             memory.notified
-            and self._started is not None
-            and now - self._started >= rule.window + rule.resolve_after
-            and level < 1
+            and now - self._known_since() >= rule.window + rule.resolve_after
+            and level < 1 - rule.hysteresis
         ):
-            self._emit(runtime, "resolved", now, extra)
+            self._emit(runtime, "resolved", now, extra)  # fired before a restart, over now
+
+    def _known_since(self) -> float:
+        """Since when every error is in the windows.
+
+        That is this run's start, or the end of what the previous run read, when this run
+        reads on from there.
+        """
+        assert self._started is not None
+        if self._resumed == float("-inf"):
+            return self._started
+        return min(self._started, self._resumed)
 
     def _while_firing(self, runtime: _Runtime, now: float, level: float, extra: int) -> None:
         rule, memory = runtime.rule, runtime.memory
@@ -275,7 +296,11 @@ class Evaluator:
             runtime.phase = "ok"
             if memory.notified:
                 self._emit(runtime, "resolved", now, extra)
-        elif not memory.notified:
+            return
+        entry = self._backlog.get(rule.name)
+        if entry is not None and now < self._wall() - self._stale_after:
+            entry.peak = max(entry.peak, runtime.current + extra)  # the episode's largest window
+        if not memory.notified:
             self._emit(runtime, "firing", now, extra)
         elif rule.repeat and now - memory.last_sent >= rule.repeat:
             self._emit(runtime, "repeat", now, extra)
@@ -286,7 +311,10 @@ class Evaluator:
             return  # handled before a restart: the same log lines were read again
         memory.notified = kind != "resolved"
         memory.last_sent = now
-        if now < self._wall() - self._stale_after:
+        # An old transition goes into the summary, unless it resolves what a channel heard
+        # firing before this backlog: that channel is owed a RESOLVED of its own.
+        heard = kind == "resolved" and runtime.rule.name not in self._backlog
+        if now < self._wall() - self._stale_after and not heard:
             self._note_backlog(runtime, kind, now, extra)
             return
         if kind == "resolved" and not runtime.rule.send_resolved:

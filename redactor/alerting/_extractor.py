@@ -35,6 +35,7 @@ STALE_SECONDS = 2.0
 
 ErrorSink = Callable[[ErrorEvent], object]
 RequestSink = Callable[[RequestEvent], object]
+TimeSink = Callable[[float], object]
 
 
 @dataclass
@@ -102,9 +103,15 @@ class TextEventExtractor:
     whose last line was the last one written is not held back.
     """
 
-    def __init__(self, on_error: ErrorSink, on_request: RequestSink | None = None) -> None:
+    def __init__(
+        self,
+        on_error: ErrorSink,
+        on_request: RequestSink | None = None,
+        on_time: TimeSink | None = None,
+    ) -> None:
         self._on_error = on_error
         self._on_request = on_request or (lambda event: None)
+        self._on_time = on_time or (lambda moment: None)  # every line timestamp, in order
         self._sources: dict[str, _Source] = {}
 
     def feed(self, line: bytes, source: str, read_time: float) -> None:
@@ -138,6 +145,7 @@ class TextEventExtractor:
             stamp = line_time(text)
             if stamp is not None:
                 state.time = stamp
+                self._on_time(stamp)
         if text.startswith("{"):
             self._json_line(state, text, source, read_time)
         elif text.startswith(_TRACEBACK) or text.endswith(_TRACEBACK):
@@ -230,6 +238,7 @@ class TextEventExtractor:
         stamp = record_time(record)
         if stamp is not None:
             state.time = stamp
+            self._on_time(stamp)
         inner = _record_text(record)
         if inner is None:
             self._stripe_line(state, text, source, read_time)

@@ -47,7 +47,8 @@ class AlertPipeline:
     """Everything between a log line (or a sink's event) and a notification handed to apprise.
 
     With `live=True` a ticker thread advances the rules by the wall clock, so alerts resolve
-    when errors stop; otherwise rules advance with the events and `close()` finishes them.
+    when errors stop; otherwise rules advance with the lines read (any timestamped line moves
+    event time on) and `close()` advances them to the wall clock and finishes them.
     """
 
     def __init__(
@@ -68,7 +69,9 @@ class AlertPipeline:
         self._wall = wall
         self._lock = threading.Lock()
         self.aggregator = Aggregator(dedup_window=max([r.window for r in self.rules] + [300]))
-        self.extractor = TextEventExtractor(self._on_error, self._on_request)
+        self.extractor = TextEventExtractor(
+            self._on_error, self._on_request, on_time=self.aggregator.observe
+        )
         self.notifier = Notifier(
             self.channels,
             folder / "outbox",
@@ -91,6 +94,7 @@ class AlertPipeline:
         self._delivery_timeout = checked.delivery_timeout
         self.messages: list[Message] = []
         self._stop = threading.Event()
+        self._mark = (float("-inf"), 0.0)  # the newest event time, and when the ticker saw it
         self._ticker: threading.Thread | None = None
         if live:
             self._ticker = threading.Thread(target=self._tick, name="redactor-rules", daemon=True)
@@ -104,6 +108,7 @@ class AlertPipeline:
     def flush(self) -> None:
         """The tailer finished a batch: evaluate rules up to the newest event."""
         with self._lock:
+            self._live_clock(self._wall())  # notes when the newest event time was read
             self.evaluator.advance(self.aggregator.watermark)
 
     def error(self, event: ErrorEvent) -> None:
@@ -160,9 +165,20 @@ class AlertPipeline:
                 with self._lock:
                     self.extractor.expire(now)
                     if self.aggregator.watermark != float("-inf"):
-                        self.evaluator.advance(max(self.aggregator.watermark, now))
+                        self.evaluator.advance(self._live_clock(now))
             except Exception as error:  # keep ticking; report outside logging
                 sys.stderr.write(f"redactor: alert rules failed: {type(error).__name__}\n")
+
+    def _live_clock(self, now: float) -> float:
+        """Event time while following files.
+
+        The wall clock, or, when the log's clock runs ahead of it, the newest event time plus
+        the wall time passed since it was seen.
+        """
+        watermark = self.aggregator.watermark
+        if watermark != self._mark[0]:
+            self._mark = (watermark, now)
+        return max(now, watermark + now - self._mark[1])
 
 
 def _default_redact() -> Callable[[str], str]:

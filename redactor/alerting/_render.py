@@ -117,7 +117,7 @@ def _backlog_text(entries: list[BacklogEntry], slack: bool) -> str:
         f"{bold}Summary of old log lines read while catching up{bold} (not alerted one by one):"
     ]
     for entry in entries:
-        state = "still firing" if entry.firing_now else "not firing at the end"
+        state = "still firing" if entry.firing_now else "resolved"
         lines.append(
             f"- {entry.rule}: fired {entry.firings} time(s) between "
             f"{_clock(entry.first)} and {_clock(entry.last)}, peak {entry.peak}; {state}"
