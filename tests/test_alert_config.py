@@ -50,6 +50,19 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
         ({}, {"max_per_minute": -3}, "alerts.max_per_minute", "expected 1 to 10000, got -3"),
         ({}, {"queue_size": 0}, "alerts.queue_size", "expected 1 to 1000000, got 0"),
         ({}, {"sample_lines": -1}, "alerts.sample_lines", "expected 0 to 50, got -1"),
+        ({}, {"group_wait": "1d"}, "alerts.group_wait", "expected at most 5m"),
+        (
+            {},
+            {"stale_after": "0s"},
+            "alerts.stale_after",
+            "expected more than the longest rule window (300s), got 0s",
+        ),
+        (
+            {},
+            {"stale_after": "5m"},
+            "alerts.stale_after",
+            "expected more than the longest rule window (300s), got 300s",
+        ),
     ],
 )
 def test_check_refuses_bad_alert_settings_naming_file_and_key(
@@ -120,3 +133,55 @@ def test_tail_refuses_a_negative_cap_and_sends_nothing(tmp_path: Path) -> None:
         assert done.returncode == 2
         assert f"{config}: alerts.max_per_minute: expected 1 to 10000, got -3" in done.stderr
         assert hook.bodies == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (
+            "threshold = 0",
+            "rule[0] (any-error).threshold: expected a threshold of at least 1, got 0",
+        ),
+        (
+            "ratio = 0.0",
+            "rule[0] (any-error).ratio: expected a ratio above 0 and at most 1, got 0.0",
+        ),
+        (
+            "ratio = 1.5",
+            "rule[0] (any-error).ratio: expected a ratio above 0 and at most 1, got 1.5",
+        ),
+        ("spike = -2.0", "rule[0] (any-error).spike: expected a spike factor above 0, got -2.0"),
+        ("", "rule[0] (any-error): expected exactly one of threshold, ratio or spike"),
+        (
+            "threshold = 1\nspike = 2.0",
+            "rule[0] (any-error): expected exactly one of threshold, ratio or spike",
+        ),
+    ],
+)
+def test_check_says_what_is_wrong_with_a_rule_condition(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], condition: str, expected: str
+) -> None:
+    rule = f'[[rule]]\nname = "any-error"\n{condition}\nwindow = "5m"\n'
+    config = write_config(tmp_path, GOOD, rule)
+
+    status, _, err = run(["--config", str(config), "check"], capsys)
+
+    assert status == 2
+    assert f"{tmp_path / 'rules.toml'}: {expected}" in err
+
+
+def test_alert_state_folders_are_private(tmp_path: Path) -> None:
+    from redactor import load_config
+    from redactor.alerting import AlertPipeline, Delivery, ErrorEvent
+
+    config = write_config(tmp_path, GOOD, RULE)
+    deeper = str(tmp_path / "a" / "b" / "state")
+    config.write_text(config.read_text().replace(str(tmp_path / "state"), deeper))
+
+    pipeline = AlertPipeline(load_config(config), sender=lambda url, r: Delivery(True, "kept"))
+    pipeline.error(ErrorEvent("CardError", 1_800_000_000.0))
+    assert pipeline.close()
+
+    assert (tmp_path / "a" / "b" / "state" / "state.json").exists()
+    for folder in ["a", "a/b", "a/b/state", "a/b/state/outbox"]:
+        assert oct((tmp_path / folder).stat().st_mode & 0o777) == "0o700", folder

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import sys
 import time
-from pathlib import Path
+import zlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .._engine import Redactor
     from ._aggregator import Aggregator
     from ._extractor import TextEventExtractor
 
@@ -62,8 +64,7 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from .._cli import open_maybe_gzip, redactor_for
-    from .._stream import StreamRedactor
+    from .._cli import EXIT_FAILED, redactor_for
     from ._aggregator import Aggregator
     from ._extractor import TextEventExtractor
 
@@ -72,15 +73,36 @@ def _stats(args: argparse.Namespace) -> int:
     extractor = TextEventExtractor(aggregator.add_error, aggregator.add_request)
     now = time.time()
     for name in args.files:
-        stream = StreamRedactor(redactor)
-        with open_maybe_gzip(Path(name)) as handle:
-            while chunk := handle.read(1 << 20):
-                _feed_lines(extractor, stream.feed(chunk), name, now)
-        _feed_lines(extractor, stream.flush(), name, now)
+        failure = _read_stats_input(redactor, extractor, name, now)
+        if failure:
+            sys.stderr.write(f"redactor: {failure}\n")
+            return EXIT_FAILED
     extractor.flush()
     spark = args.spark == "always" or (args.spark == "auto" and sys.stdout.isatty())
     print(format_stats(aggregator, spark))
     return 0
+
+
+def _read_stats_input(
+    redactor: Redactor, extractor: TextEventExtractor, name: str, now: float
+) -> str:
+    """Count one input's errors; return what went wrong (as `redact` words it), or ""."""
+    from .._cli import _open_input
+    from .._stream import StreamRedactor
+
+    stream = StreamRedactor(redactor)
+    try:
+        with _open_input(name) as handle:
+            while chunk := handle.read(1 << 20):
+                _feed_lines(extractor, stream.feed(chunk), name, now)
+    except OSError as error:
+        if isinstance(error, gzip.BadGzipFile):
+            return f"{name}: not a valid gzip file"
+        return f"{name}: {error.strerror or type(error).__name__}"
+    except (EOFError, zlib.error):
+        return f"{name}: the gzip data is corrupt or cut short"
+    _feed_lines(extractor, stream.flush(), name, now)
+    return ""
 
 
 def _feed_lines(extractor: TextEventExtractor, data: bytes, source: str, now: float) -> None:

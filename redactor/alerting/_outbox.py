@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ._state import read_json, write_private
+from ._state import private_dir, read_json, write_private
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Outbox:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(folder)
 
     def save(self, pending: Pending) -> None:
         """Write (or rewrite) one notification; remove it once every channel has it."""

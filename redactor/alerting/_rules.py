@@ -29,10 +29,10 @@ class RuleSpec:
     errors: list[str] = field(default_factory=lambda: ["*"])
     decline_codes: list[str] = field(default_factory=list)
     window: str = "5m"
-    threshold: int = 0
-    ratio: float = 0.0
+    threshold: int | None = None
+    ratio: float | None = None
     min_requests: int = 20
-    spike: float = 0.0
+    spike: float | None = None
     min_count: int = 10
     pending: str = "0s"
     hysteresis: float = 0.2
@@ -151,14 +151,24 @@ def _condition(
             ("ratio", spec.ratio),
             ("spike", spec.spike),
         )
-        if value
+        if value is not None
     ]
     if len(given) != 1:
         raise ConfigError(source, key, "expected exactly one of threshold, ratio or spike")
     name, value = given[0]
-    if value < 0 or (name == "ratio" and value > 1):
-        raise ConfigError(source, f"{key}.{name}", "out of range")
+    problem = _condition_problem(name, value)
+    if problem:
+        raise ConfigError(source, f"{key}.{name}", f"{problem}, got {value}")
     return name, float(value)  # type: ignore[return-value]
+
+
+def _condition_problem(name: str, value: float) -> str:
+    """What is wrong with a condition's value ("" when nothing is)."""
+    if name == "threshold":
+        return "" if value >= 1 else "expected a threshold of at least 1"
+    if name == "ratio":
+        return "" if 0 < value <= 1 else "expected a ratio above 0 and at most 1"
+    return "" if value > 0 else "expected a spike factor above 0"
 
 
 def _check_unique(rules: list[Rule]) -> None:

@@ -66,6 +66,7 @@ class CheckedAlerts:
     delivery_timeout: float
 
 
+_MAX_GROUP_WAIT = 300.0
 _RANGES = {"max_per_minute": (1, 10_000), "queue_size": (1, 1_000_000), "sample_lines": (0, 50)}
 
 
@@ -94,7 +95,24 @@ def check_alerts(config: Config) -> CheckedAlerts:
         raise ConfigError(source, "alerts.retry_initial", "expected a duration above zero")
     if checked.retry_max < checked.retry_initial:
         raise ConfigError(source, "alerts.retry_max", "expected at least retry_initial")
+    if checked.group_wait > _MAX_GROUP_WAIT:
+        # Grouping is for the moments around one transition; longer only delays the page.
+        raise ConfigError(source, "alerts.group_wait", "expected at most 5m")
+    _check_stale_after(config, checked.stale_after, source)
     return checked
+
+
+def _check_stale_after(config: Config, stale_after: float, source: str) -> None:
+    """A transition is old news only once a whole window of it has passed."""
+    from ._rules import load_rules
+
+    longest = max((rule.window for rule in load_rules(config)), default=0)
+    if stale_after <= longest:
+        raise ConfigError(
+            source,
+            "alerts.stale_after",
+            f"expected more than the longest rule window ({longest:g}s), got {stale_after:g}s",
+        )
 
 
 def _channel(url: str, source: str, name: str) -> str:

@@ -1,4 +1,4 @@
-"""Alert state kept across restarts, and the atomic 0600 file writes the outbox shares.
+"""Alert state kept across restarts, and the 0700 folders and 0600 atomic writes it shares.
 
 The state remembers which rules a channel last heard firing and up to which event time
 transitions were handled, so reading the same log lines again after a restart stays quiet.
@@ -56,9 +56,18 @@ class AlertState:
         write_private(self.path, json.dumps(data, indent=1).encode())
 
 
+def private_dir(folder: Path) -> None:
+    """Create `folder` and the missing folders above it, each for the owner only (0700)."""
+    missing = [folder, *folder.parents]
+    missing = missing[: next(i for i, path in enumerate(missing) if path.is_dir())]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # mkdir's mode passes through the umask
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically, readable by the owner only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(descriptor, "wb") as handle:
