@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import logging.config
 import logging.handlers
@@ -158,8 +159,10 @@ def test_dictconfig_builds_the_filter_by_class_path(tmp_path: Path) -> None:
 def install() -> Iterator[Callable[..., RedactingFilter]]:
     """`install_logging`, undone afterwards: the record factory and every filter it added."""
     previous = logging.getLogRecordFactory()
+    handle_error = logging.Handler.__dict__["handleError"]
     yield redactor.install_logging
     logging.setLogRecordFactory(previous)
+    logging.Handler.handleError = handle_error  # type: ignore[method-assign]
     targets: list[logging.Filterer] = [logging.getLogger()]
     for item in list(logging.Logger.manager.loggerDict.values()):
         if isinstance(item, logging.Logger):
@@ -390,3 +393,177 @@ def test_install_fails_closed_for_handlers_added_later(
     assert "redactor: log record withheld: RuntimeError" in err
     assert "redactor: log record field withheld: RuntimeError" in err
     assert_clean(err)
+
+
+APP_ERROR = f"declined card={PAN} cvc=314 for {EMAIL}"
+
+
+def closed_stream_handler() -> logging.Handler:
+    """A handler whose every emit fails, so that logging prints its error report."""
+    stream = io.StringIO()
+    stream.close()
+    return logging.StreamHandler(stream)
+
+
+def log_while_handling_an_app_error(log: logging.Logger) -> None:
+    try:
+        raise ValueError(APP_ERROR)
+    except ValueError:
+        log.error("charge for %s with %s failed", EMAIL, PAN)
+
+
+def assert_redacted_logging_report(err: str) -> None:
+    assert err.startswith("--- Logging error ---\n")
+    assert "ValueError: I/O operation on closed file" in err
+    assert "ValueError: declined card=<CREDIT_CARD> cvc=<CARD_CVC> for <EMAIL_ADDRESS>" in err
+    assert "During handling of the above exception" in err and "Call stack:\n" in err
+    assert "in log_while_handling_an_app_error" in err
+    assert "Message: 'charge for <EMAIL_ADDRESS> with <CREDIT_CARD> failed'\n" in err
+    assert "Arguments: ()\n" in err
+    assert_clean(err)
+    assert "cvc=314" not in err
+
+
+def test_a_failing_handler_report_is_redacted_after_install(
+    install: Callable[..., RedactingFilter], capsys: pytest.CaptureFixture[str]
+) -> None:
+    install()
+    late = logging.getLogger("test.install.closed")
+    late.propagate = False
+    handler = closed_stream_handler()
+    late.addHandler(handler)
+    try:
+        log_while_handling_an_app_error(late)
+    finally:
+        late.removeHandler(handler)
+    assert_redacted_logging_report(capsys.readouterr().err)
+
+
+def test_a_failing_handler_report_is_redacted_by_its_filter(
+    log: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = closed_stream_handler()
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+    log_while_handling_an_app_error(log)
+    assert_redacted_logging_report(capsys.readouterr().err)
+
+
+def test_a_filter_leaves_other_handlers_reports_as_they_are(
+    log: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    protected = closed_stream_handler()
+    protected.addFilter(RedactingFilter())
+    log.addHandler(protected)
+    log.info("first")
+    capsys.readouterr()
+    other = logging.Logger("test.sink.other")
+    other.addHandler(closed_stream_handler())
+    other.info("plain %s", "words")
+    err = capsys.readouterr().err
+    assert "Message: 'plain %s'\nArguments: ('words',)\n" in err  # logging's own report
+
+
+def test_a_report_that_cannot_be_redacted_is_withheld(
+    log: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = closed_stream_handler()
+    handler.addFilter(RedactingFilter(redactor=_Broken()))
+    log.addHandler(handler)
+    log_while_handling_an_app_error(log)
+    err = capsys.readouterr().err
+    assert "--- Logging error ---\n<WITHHELD " in err
+    assert "redactor: logging error report withheld: RuntimeError" in err
+    assert_clean(err)
+
+
+def test_reports_from_eight_threads_come_out_whole(
+    log: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = closed_stream_handler()
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+
+    def work() -> None:
+        for _ in range(20):
+            log_while_handling_an_app_error(log)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    reports = capsys.readouterr().err.split("--- Logging error ---\n")[1:]
+    assert len(reports) == 160
+    for report in reports:
+        assert_redacted_logging_report("--- Logging error ---\n" + report)
+        assert report.endswith("Arguments: ()\n")
+
+
+@pytest.mark.parametrize(
+    ("message", "arguments", "expected"),
+    [
+        ("%(cvc)s and %(num)s", {"cvc": "458", "num": PAN}, "<CARD_CVC> and <CREDIT_CARD>"),
+        ("%(securityCode)s", {"securityCode": "468"}, "<CARD_CVC>"),
+        ("code %(card_cvc)s", {"card_cvc": 469}, "code <CARD_CVC>"),
+        ("order %(order)s of 458", {"order": "458"}, "order 458 of 458"),
+    ],
+)
+def test_security_codes_given_by_name_are_hidden_in_the_message(
+    log: logging.Logger, message: str, arguments: dict[str, object], expected: str
+) -> None:
+    handler, stream = stream_handler("%(message)s")
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+    log.info(message, arguments)
+    assert stream.getvalue() == expected + "\n"
+
+
+def test_security_codes_given_by_name_are_hidden_after_install(
+    install: Callable[..., RedactingFilter],
+) -> None:
+    install()
+    late = logging.getLogger("test.install.named")
+    late.propagate = False
+    late.setLevel(logging.INFO)
+    handler, stream = stream_handler("%(message)s")
+    late.addHandler(handler)
+    try:
+        late.info("%(cvc)s and %(num)s", {"cvc": "458", "num": PAN})
+    finally:
+        late.removeHandler(handler)
+    assert stream.getvalue() == "<CARD_CVC> and <CREDIT_CARD>\n"
+
+
+class _AllAttributes(logging.Formatter):
+    """A JSON formatter of the common kind: every attribute of the record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        return json.dumps(record.__dict__, default=str)
+
+
+def test_a_formatter_dumping_the_record_sees_no_mark_of_ours(
+    install: Callable[..., RedactingFilter], log: logging.Logger
+) -> None:
+    filtered, filtered_stream = stream_handler()
+    filtered.setFormatter(_AllAttributes())
+    filtered.addFilter(RedactingFilter())
+    log.addHandler(filtered)
+    log.info("card %s", PAN, extra={"email": EMAIL})
+    install()
+    late = logging.getLogger("test.install.dump")
+    late.propagate = False
+    late.setLevel(logging.INFO)
+    handler, stream = stream_handler()
+    handler.setFormatter(_AllAttributes())
+    late.addHandler(handler)
+    try:
+        late.info("card %s", PAN, extra={"email": EMAIL})
+    finally:
+        late.removeHandler(handler)
+    for text in (filtered_stream.getvalue(), stream.getvalue()):
+        attributes = json.loads(text)
+        assert attributes["msg"] == "card <CREDIT_CARD>"
+        assert attributes["email"] == "<EMAIL_ADDRESS>"
+        assert not [name for name in attributes if "redactor" in name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import json
 import logging
@@ -366,3 +367,88 @@ def test_colorize_with_diagnose_hides_a_security_code_variable() -> None:
     text = out.getvalue()
     assert "'271'" not in text and "<CARD_CVC>" in text
     assert "ValueError: declined" in text
+
+
+# A format that fails for every record that has no `order_id` bound: loguru then prints its
+# own error report on stderr, with the record and the traceback of the failure.
+FAILING_FORMAT = "{time} {message} order={extra[order_id]}"
+APP_ERROR = f"declined card={PAN} cvc=314 for {EMAIL}"
+
+
+def log_through_a_failing_format() -> None:
+    logger.bind(cvc="469", customer=EMAIL).info("card {} for {}", PAN, EMAIL)
+    try:
+        raise ValueError(APP_ERROR)
+    except ValueError:
+        logger.exception("charge failed for {}", PAN)
+
+
+def assert_redacted_loguru_report(err: str) -> None:
+    reports = err.split("--- Logging error in Loguru Handler #")[1:]
+    assert len(reports) == 2
+    assert all(report.rstrip().endswith("--- End of logging error ---") for report in reports)
+    first, second = reports
+    assert "'message': 'card <CREDIT_CARD> for <EMAIL_ADDRESS>'" in first
+    assert "'cvc': '<CARD_CVC>'" in first and "KeyError: 'order_id'" in first
+    assert "ValueError: declined card=<CREDIT_CARD> cvc=<CARD_CVC> for <EMAIL_ADDRESS>" in second
+    assert "During handling of the above exception" in second
+    assert_clean(err)
+    assert "469" not in err and "cvc=314" not in err
+
+
+def test_the_report_of_a_failing_format_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), format=FAILING_FORMAT)
+    log_through_a_failing_format()
+    assert stream.getvalue() == ""
+    assert_redacted_loguru_report(capsys.readouterr().err)
+
+
+def test_the_report_of_a_failing_format_is_redacted_after_install(
+    install: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    logger.add(io.StringIO(), format=FAILING_FORMAT)
+    install()
+    log_through_a_failing_format()
+    assert_redacted_loguru_report(capsys.readouterr().err)
+
+
+def test_the_report_uses_the_engine_of_the_failing_sink(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logger.add(redactor.loguru_sink(io.StringIO(), redactor=_Broken()), format=FAILING_FORMAT)
+    logger.info("card {}", PAN)
+    err = capsys.readouterr().err
+    assert "--- Logging error in Loguru Handler #" in err and "<WITHHELD " in err
+    assert "redactor: logging error report withheld: RuntimeError" in err
+    assert_clean(err)
+
+
+def test_a_security_code_given_by_name_is_hidden_in_the_message() -> None:
+    seen: list[Any] = []
+    logger.add(redactor.loguru_sink(seen.append), format="{message}")
+    logger.info("{cvc}", cvc="469")
+    logger.info("code {securityCode} for order 14690", securityCode=469)
+    logger.info("order 469 shipped")  # no sensitive key: the number is the app's own
+    logger.info("order {order}", order="469")
+    assert seen == [
+        "<CARD_CVC>\n",
+        "code <CARD_CVC> for order 14690\n",
+        "order 469 shipped\n",
+        "order 469\n",
+    ]
+    assert seen[0].record["message"] == "<CARD_CVC>"
+    assert seen[0].record["extra"] == {"cvc": "<CARD_CVC>"}
+
+
+def test_a_security_code_given_by_name_leaves_serialized_numbers_alone() -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), format="{message}", serialize=True)
+    frame = inspect.currentframe()
+    line = frame.f_lineno + 1 if frame is not None else 0
+    logger.info("code {cvc}", cvc=str(line))
+    document = json.loads(stream.getvalue())
+    assert document["record"]["line"] == line
+    assert document["record"]["message"] == "code <CARD_CVC>"
+    assert document["text"] == "code <CARD_CVC>\n"
+    assert document["record"]["extra"] == {"cvc": "<CARD_CVC>"}

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._engine import Redactor, report_failure
 from ..alerting._events import RequestEvent
+from ._error_reports import protect_filtered_handlers, protect_handler_errors
 from ._stripe_errors import ErrorRecorder, as_recorder, deliver, get_error_recorder, reporter
-from ._text import redact_field, redact_message
+from ._text import hide_named_values, redact_field, redact_message
 
-_DONE = "_redactor_done"
+# The records redacted already. Kept off the records themselves, where formatters that dump
+# `record.__dict__` would show the mark; a copy or a pickled record is redacted again.
+_done: weakref.WeakSet[logging.LogRecord] = weakref.WeakSet()
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
-    | {"message", "asctime", "taskName", _DONE}
+    | {"message", "asctime", "taskName"}
 )
 _STRIPE_RESPONSE = re.compile(r"message='Stripe API response'.*\bresponse_code=(\d{3})\b")
 _FORMATTER = logging.Formatter()
@@ -36,7 +40,8 @@ class RedactingFilter(logging.Filter):
     Attach it to any handler, or to a logger (it then covers the records logged there
     before any handler, including the root's, sees them). In `dictConfig`, use
     `{"()": "redactor.RedactingFilter"}`, optionally with `"config": "path/to/config.toml"`.
-    A record is done once: later filters and handlers see the redacted record.
+    A record is done once: later filters and handlers see the redacted record. The report a
+    handler that carries this filter prints on stderr when it fails is redacted too.
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class RedactingFilter(logging.Filter):
         super().__init__(name)
         self._redactor = Redactor.from_config(config) if config else redactor
         self._recorder: ErrorRecorder | None = as_recorder(recorder)
+        protect_filtered_handlers(RedactingFilter)
 
     @property
     def redactor(self) -> Redactor:
@@ -62,18 +68,20 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact `record` in place (once) and let it through; never raises."""
-        if record.__dict__.get(_DONE):
+        if record in _done:
             return True
         try:
             self._redact(record)
         except Exception as error:
             report_failure("log record withheld", error)
             self._withhold(record)
-        setattr(record, _DONE, True)
+        _done.add(record)
         return True
 
     def _redact(self, record: logging.LogRecord) -> None:
         redactor = self._redactor or self.redactor
+        if isinstance(record.args, Mapping) and record.args:
+            record.args = hide_named_values(redactor, record.args) or record.args
         record.msg = redact_message(redactor, _message(record))
         record.args = ()
         if "message" in record.__dict__:
@@ -152,20 +160,23 @@ class _Attributes(dict[str, Any]):
 
     `Logger.makeRecord` stores `extra=` with `record.__dict__[key] = value` after the factory
     has returned, so this is the one place where they can be seen. A bulk `update`, as
-    `logging.makeLogRecord` does, replaces what was redacted: it drops the done mark, so the
-    filters redact the record again.
+    `logging.makeLogRecord` does, replaces what was redacted: the record is no longer done,
+    so the filters redact it again.
     """
 
-    __slots__ = ("_filter",)
+    __slots__ = ("_filter", "_record")
 
     _filter: RedactingFilter
+    _record: weakref.ref[logging.LogRecord]
 
     def __setitem__(self, key: str, value: object) -> None:
         super().__setitem__(key, self._filter.redact_extra(key, value))
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Take the new attributes unredacted, and leave the record to the filters."""
-        super().pop(_DONE, None)
+        record = self._record()
+        if record is not None:
+            _done.discard(record)
         super().update(*args, **kwargs)
 
     def __reduce__(self) -> tuple[type[dict[str, Any]], tuple[dict[str, Any]]]:
@@ -187,16 +198,17 @@ class _RecordFactory:
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         """The previous factory's record, redacted in place; never raises on our side."""
         record = self.previous(*args, **kwargs)
-        if record.__dict__.get(_DONE):
+        if record in _done:
             return record  # another of our factories is further down the chain
         self.chosen.filter(record)
         try:
             attributes = _Attributes(record.__dict__)
             attributes._filter = self.chosen
+            attributes._record = weakref.ref(record)
             record.__dict__ = attributes
         except Exception as error:  # an odd record class: `extra=` is left to the filters
             report_failure("log record extra fields left to the filters", error)
-            record.__dict__.pop(_DONE, None)
+            _done.discard(record)
         return record
 
 
@@ -210,12 +222,15 @@ def install_logging(
     `QueueHandler`s added later are covered. The filter on the root logger, every existing
     logger (the `stripe` logger always), all their handlers and logging's last-resort handler
     covers records built without a logger, such as `logging.makeLogRecord` in a socket
-    receiver. A second call adds no second factory and no second filter.
+    receiver. The report a failing handler prints on stderr (`Handler.handleError`) is
+    redacted for every handler class that does not print its own. A second call adds no
+    second factory and no second filter, and keeps the first call's engine for those reports.
 
     Returns:
         The filter, for adding to handlers created later that get records from elsewhere.
     """
     chosen = RedactingFilter(redactor=redactor, recorder=recorder)
+    protect_handler_errors(chosen)
     current = logging.getLogRecordFactory()
     if not isinstance(current, _RecordFactory):
         logging.setLogRecordFactory(_RecordFactory(current, chosen))

@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from .._engine import Redactor, report_failure
+from ._error_reports import protect_loguru_reports
 from ._stripe_errors import ErrorRecorder, as_recorder, reporter
-from ._text import redact_message, redact_value
+from ._text import hide_field_values, redact_message, redact_value
 
 # Files the sink creates: log lines, even redacted, are for the app's owner only.
 _PRIVATE = 0o600
@@ -71,10 +72,19 @@ def _safe_message(text: str, raw: dict[str, Any] | None, redactor: Redactor | No
 def safe_record(redactor: Redactor, record: dict[str, Any]) -> dict[str, Any]:
     """A shallow copy of a loguru record that holds no secret."""
     safe = dict(record)
-    safe["message"] = redact_message(redactor, record["message"])
+    message = _hide_arguments(redactor, record, record["message"])
+    safe["message"] = redact_message(redactor, message)
     safe["extra"] = redact_value(redactor, record["extra"])
     _keep_exception_type(safe)
     return safe
+
+
+def _hide_arguments(redactor: Redactor, record: dict[str, Any] | None, text: str) -> str:
+    """`text` without the security codes the message took from arguments given by name."""
+    extra = record.get("extra") if record is not None else None
+    if record is None or not extra or not isinstance(extra, dict):
+        return text
+    return hide_field_values(redactor, extra, str(record.get("message", "")), text)
 
 
 def _record_or_withheld(redactor: Redactor | None, record: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +164,7 @@ class RedactingSink:
         redactor: Redactor | None = None
         try:
             redactor = self.redactor
-            text = redact_message(redactor, str(message))
+            text = redact_message(redactor, _hide_arguments(redactor, raw, str(message)))
         except Exception as error:
             report_failure("loguru message withheld", error)
             text = _withheld(redactor, len(message)) + "\n"
@@ -193,6 +203,11 @@ class AsyncRedactingSink:
 
     def __repr__(self) -> str:
         return repr(self._sink)
+
+    @property
+    def redactor(self) -> Redactor:
+        """The engine in use."""
+        return self._sink.redactor
 
     async def __call__(self, message: str) -> None:
         """Redact, then await the target; its failures are reported, not raised."""
@@ -321,6 +336,7 @@ def loguru_sink(
         The sink to pass to `logger.add`.
     """
     chosen = as_recorder(recorder)
+    protect_loguru_reports()
     if options and not isinstance(target, (str, os.PathLike)):
         raise TypeError(f"file options {sorted(options)} only apply to a path target")
     if isinstance(target, (str, os.PathLike)):
@@ -383,6 +399,7 @@ def install_loguru(
 
         logger = default_logger
     chosen = as_recorder(recorder)
+    protect_loguru_reports()
     from ._loguru_logger import protect_later_sinks  # late: it builds on this module
 
     if not protect_later_sinks(logger, redactor, chosen):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -64,6 +65,75 @@ def redact_field(redactor: Redactor, name: object, value: Any) -> Any:
     if entity is not None and isinstance(value, str | int) and not isinstance(value, bool):
         return redactor.placeholder(entity)
     return redact_value(redactor, value)
+
+
+def hide_named_values(redactor: Redactor, fields: Mapping[Any, Any]) -> dict[Any, Any] | None:
+    """A copy of `fields` with each value under a sensitive name replaced; None if none is.
+
+    For format arguments given by name, such as `"%(cvc)s" % {"cvc": "314"}`: the code has
+    no shape of its own, so it is hidden before the message is rendered.
+    """
+    hidden = _sensitive_values(redactor, fields)
+    if not hidden:
+        return None
+    return {key: hidden.get(key, value) for key, value in fields.items()}
+
+
+def hide_field_values(
+    redactor: Redactor, fields: Mapping[Any, Any], message: str, text: str
+) -> str:
+    """`text` with the values of `fields` under sensitive names replaced, when `message` has one.
+
+    loguru puts the arguments given by name both in `extra` and in the message; in `extra`
+    they are redacted by key, and this finds them in the formatted text. Only the exact
+    value counts, not as part of a longer number; a JSON document stays valid JSON.
+    """
+    hidden = _sensitive_values(redactor, fields)
+    if not hidden:
+        return text
+    by_value = {str(fields[key]): placeholder for key, placeholder in hidden.items()}
+    pattern = _value_pattern(by_value)
+    if pattern.search(message) is None:
+        return text
+    if text.startswith(_JSON_START):
+        return _hide_in_json(pattern, by_value, text)
+    return pattern.sub(lambda match: by_value[match[0]], text)
+
+
+def _sensitive_values(redactor: Redactor, fields: Mapping[Any, Any]) -> dict[Any, str]:
+    hidden: dict[Any, str] = {}
+    for key, value in fields.items():
+        if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+            continue
+        entity = redactor.entity_for_name(key) if isinstance(key, str) else None
+        if entity is not None:
+            hidden[key] = redactor.placeholder(entity)
+    return hidden
+
+
+def _value_pattern(by_value: dict[str, str]) -> re.Pattern[str]:
+    choices = "|".join(re.escape(value) for value in sorted(by_value, key=len, reverse=True))
+    return re.compile(rf"(?<!\d)(?:{choices})(?!\d)")
+
+
+def _hide_in_json(pattern: re.Pattern[str], by_value: dict[str, str], text: str) -> str:
+    """Only string values are looked at: a line number equal to the code stays a number."""
+    body = text.rstrip("\r\n")
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return pattern.sub(lambda match: by_value[match[0]], text)
+
+    def hide(value: Any) -> Any:
+        if isinstance(value, str):
+            return pattern.sub(lambda match: by_value[match[0]], value)
+        if isinstance(value, dict):
+            return {key: hide(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [hide(item) for item in value]
+        return value
+
+    return json.dumps(hide(document), ensure_ascii=False, default=str) + text[len(body) :]
 
 
 def _redact_dict(redactor: Redactor, value: dict[Any, Any]) -> dict[Any, Any]:
