@@ -105,8 +105,13 @@ def _check(args: argparse.Namespace) -> int:
     source = redactor.config.source
     print(f"{source}: ok ({len(redactor.rules)} rules enabled: {rules})")
     if alert_rules or channels:
-        print(f"{source}: alerts ok ({len(alert_rules)} alert rules, {len(channels)} channels)")
+        counts = f"{_count(len(alert_rules), 'alert rule')}, {_count(len(channels), 'channel')}"
+        print(f"{source}: alerts ok ({counts})")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @command("redact")

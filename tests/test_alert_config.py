@@ -106,7 +106,7 @@ def test_check_passes_what_tail_and_alerts_test_accept(
     status, out, err = run(["--config", str(config), "check"], capsys)
 
     assert (status, err) == (0, "")
-    assert f"{config}: alerts ok (1 alert rules, 3 channels)" in out
+    assert f"{config}: alerts ok (1 alert rule, 3 channels)" in out
 
 
 def test_alerts_test_refuses_what_check_refuses(
