@@ -54,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     redact.add_argument("-o", "--output", help="write here instead of stdout (mode 0600)")
     redact.add_argument("--progress", choices=["auto", "always", "never"], default="auto")
 
-    commands.add_parser("check", help="validate the config and rule packs; exit 2 if bad")
+    check = commands.add_parser("check", help="validate the config and rule packs; exit 2 if bad")
+    for sub in (redact, check):  # also after the subcommand, as `redactor tail` takes it
+        sub.add_argument("--config", default=argparse.SUPPRESS, help="config file")
     _add_extensions(commands)
     return parser
 

@@ -95,6 +95,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             table = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(str(source), "", "file not found") from None
+    except OSError as error:
+        raise ConfigError(str(source), "", f"cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(source), "", f"not valid TOML: {error}") from None
     return config_from_table(table, source)

@@ -136,6 +136,8 @@ def check_rule(rule: Rule, source: str, key: str) -> None:
         compiled = re2.compile(rule.pattern.encode("utf-8"), latin1_options())
     except re2.error as error:
         raise ConfigError(source, f"{key}.pattern", f"does not compile: {error}") from None
+    if compiled.fullmatch(b"") is not None:
+        raise ConfigError(source, f"{key}.pattern", "matches the empty string, so everywhere")
     names = {name.decode() for name in compiled.groupindex}
     if names - _GROUPS:
         raise ConfigError(

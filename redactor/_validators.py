@@ -16,7 +16,7 @@ Validator = Callable[[bytes, int, int], list[Span]]
 
 # Digit groups of a candidate; a %-escape (%20, %2D) or a JSON escape (\u0020) is a
 # separator, not digits.
-_GROUP_OR_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|[0-9]+")
+_GROUP_OR_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|[0-9]+")
 _COLOUR_TAIL = re.compile(rb"[0-9;]*m")
 _WORDISH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _HEX = frozenset(b"0123456789ABCDEFabcdef")

@@ -236,3 +236,15 @@ def test_alerts_test_command_sends_to_a_channel(tmp_path: Path, capsys: Any) -> 
             del os.environ["HOOK_PATH"]
     assert "test notification" in hook.bodies[0]["title"]
     assert "hook (" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("json://127.0.0.1:18765/secrettoken123?x=1", "json://127.0.0.1:18765/…"),
+        ("tgram://123456:ABCsecret/999", "tgram://…/…"),
+        ("mailto://user:pw@smtp.example.com?to=ops@example.com", "mailto://smtp.example.com/…"),
+    ],
+)
+def test_a_masked_url_shows_no_path_query_or_credentials(url: str, shown: str) -> None:
+    assert masked(url) == shown

@@ -144,3 +144,23 @@ def test_a_custom_digits_only_rule_is_found_inside_a_rejected_card_candidate(
     out = redactor_with(tmp_path, toml).redact("x 4111-123-45-6789 y 4242424242424242")
 
     assert out == "x 4111-<US_SSN> y <CREDIT_CARD>"
+
+
+def test_the_config_option_also_follows_the_subcommand(tmp_path: Path) -> None:
+    config = write(tmp_path / "bad.toml", "[redact]\nmode = 'blur'\n")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "redactor", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2 and f"{config}: redact.mode: " in result.stderr
+
+
+def test_a_config_that_is_a_folder_is_reported(tmp_path: Path) -> None:
+    result = run_check("--config", str(tmp_path))
+
+    assert result.returncode == 2 and "Is a directory" in result.stderr
+    assert "Traceback" not in result.stderr

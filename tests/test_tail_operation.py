@@ -401,3 +401,27 @@ def test_a_batch_run_that_matches_nothing_says_so(tmp_path: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
 
     assert done.returncode == 0 and "event=no_inputs" in done.stderr
+
+
+def test_a_corrupt_checkpoint_stops_the_daemon_with_a_clear_error(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"line\n")
+    state = tmp_path / "out" / ".tail-state"
+    state.mkdir(parents=True)
+    (state / "tail-state.json").write_text("{not json")
+    command = [
+        sys.executable,
+        "-m",
+        "redactor",
+        "tail",
+        "--once",
+        str(log),
+        "--output-dir",
+        str(tmp_path / "out"),
+    ]
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 2
+    assert "tail-state.json" in done.stderr and "move it away" in done.stderr
+    assert "Traceback" not in done.stderr

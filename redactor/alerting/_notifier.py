@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import random
+import re
 import sys
 import threading
 import time
@@ -56,12 +57,23 @@ def load_apprise() -> Any:
     return apprise
 
 
-def masked(url: str) -> str:
-    """A channel URL in apprise's privacy form (secrets starred), or a placeholder."""
-    apprise = load_apprise()
+_HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]+)?")
 
-    instance = apprise.Apprise.instantiate(url)
-    return str(instance.url(privacy=True)) if instance else "<invalid apprise URL>"
+
+def masked(url: str) -> str:
+    """A channel URL as it may be shown: its scheme and host, nothing after.
+
+    apprise's privacy form stars passwords but keeps paths and queries, and a webhook's
+    token often sits in its path (json://host/TOKEN, Slack's T.../B.../secret).
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return "<a channel URL>"
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    # Some services keep a token where the host goes (tgram://BOTTOKEN/...): show a host only
+    # when it looks like one.
+    name = host.split(":", 1)[0] if _HOST.fullmatch(host) else ""
+    return f"{scheme}://{host if '.' in name or name == 'localhost' else '…'}/…"
 
 
 def apprise_send(url: str, rendered: Rendered) -> Delivery:

@@ -11,6 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .._schema import ConfigError
+
 VERSION = 1
 NAME = "tail-state.json"
 
@@ -47,15 +49,28 @@ class State:
 
 def load_state(directory: Path) -> State:
     """The last checkpoint in `directory`, or an empty state when there is none."""
+    path = directory / NAME
     try:
-        document = json.loads((directory / NAME).read_text())
+        document = json.loads(path.read_text())
     except FileNotFoundError:
         return State()
-    if document.get("version") != VERSION:
-        raise ValueError(f"{directory / NAME}: unknown state version {document.get('version')}")
-    files = [FileMark(**mark) for mark in document["files"]]
-    outputs = {origin: OutputMark(**mark) for origin, mark in document["outputs"].items()}
+    except ValueError:
+        raise ConfigError(str(path), "", _UNREADABLE) from None
+    if not isinstance(document, dict) or document.get("version") != VERSION:
+        raise ConfigError(str(path), "version", _UNREADABLE)
+    try:
+        files = [FileMark(**mark) for mark in document["files"]]
+        outputs = {origin: OutputMark(**mark) for origin, mark in document["outputs"].items()}
+    except (KeyError, TypeError, AttributeError):
+        raise ConfigError(str(path), "", _UNREADABLE) from None
     return State(files, outputs)
+
+
+# Starting afresh could repeat or skip lines, so the daemon stops and says what to do.
+_UNREADABLE = (
+    "not a checkpoint this version can read; move it away to start reading every input "
+    "from its beginning again"
+)
 
 
 def save_state(directory: Path, state: State) -> None:
