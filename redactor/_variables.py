@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from ._rules import SensitiveVariable
 
 _CORNERS = re.compile(rb"\xe2\x94\x94 |-> |\\u2514")
+_CORNER_IN_LINE = re.compile(rb"(?:\xe2\x94\x94|->|\\u2514) ")
 _MARKER_LINE = re.compile(r"^[ \t│|]*(?:└|->) (.*)$")
 _MARKERS_ONLY = re.compile(r"^[ \t│|]*(?:(?:└|->) .*)?$")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -65,10 +66,11 @@ class VariableValues:
         if corners is None:
             corners = [corner.start() - base for corner in _CORNERS.finditer(buf, base)]
         found: list[Span] = []
-        for line_start, line_end in _marked_lines(buf, [base + c for c in corners]):
-            for start, end, entity in self._judge_physical_line(buf, line_start, line_end):
-                found.append((start - base, end - base, entity))
-        return found
+        lines = list(_marked_lines(buf, [base + c for c in corners]))
+        for line_start, line_end in lines:
+            found += self._judge_physical_line(buf, line_start, line_end)
+        found += _same_values_elsewhere(buf, lines, found)
+        return [(start - base, end - base, entity) for start, end, entity in found if end > base]
 
     def _judge_physical_line(self, buf: bytes, start: int, end: int) -> Iterator[Span]:
         raw = buf[start:end]
@@ -136,6 +138,33 @@ def _lines_above(buf: bytes, start: int) -> Iterator[str]:
         begin = buf.rfind(b"\n", 0, end) + 1
         yield buf[begin : _strip_cr(buf, begin, end)].decode("utf-8", "surrogateescape")
         end = begin - 1
+
+
+def _same_values_elsewhere(
+    buf: bytes, lines: list[tuple[int, int]], found: list[Span]
+) -> list[Span]:
+    """A value known as a security code is one wherever the traceback shows it again.
+
+    A code passed on (`tokenize(pan, code)`) or packed into a tuple shows in the next frame
+    under a harmless name; each marker line's value is searched for the values found so far.
+    """
+    known = {buf[start:end]: entity for start, end, entity in found if end - start <= 8}
+    if not known:
+        return []
+    taken = {(start, end) for start, end, _ in found}
+    more: list[Span] = []
+    for line_start, line_end in lines:
+        corner = _CORNER_IN_LINE.search(buf, line_start, line_end)
+        if corner is None or buf.find(b"\\n", line_start, line_end) >= 0:
+            continue  # not a plain marker line (a JSON record holds a whole traceback)
+        for value, entity in known.items():
+            for match in re.finditer(rb"(?<![0-9A-Za-z])" + re.escape(value) + rb"(?![0-9A-Za-z])",
+                                     buf[corner.end() : line_end]):
+                span = (corner.end() + match.start(), corner.end() + match.end())
+                if span not in taken:
+                    taken.add(span)
+                    more.append((*span, entity))
+    return more
 
 
 def _normal(name: str) -> str:

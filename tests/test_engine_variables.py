@@ -96,3 +96,32 @@ def test_loguru_json_keeps_the_traceback_in_one_string_and_is_still_redacted() -
     assert "└ '731'" in json.loads(raw)["text"]
     assert "└ '731'" not in record["text"] and "└ 555" not in record["text"]
     assert "└ '<CARD_CVC>'" in record["text"] and "└ <CARD_CVC>" in record["text"]
+
+
+def vault(pan: str, code: str) -> None:
+    raise ValueError("declined")
+
+
+def tokenize(pan: str, code: str) -> None:
+    vault(pan, code)
+
+
+def create_payment(card_number: str, cvc: str) -> None:
+    tokenize(card_number, cvc)
+
+
+def test_a_code_passed_on_under_another_name_is_redacted_in_the_next_frame() -> None:
+    stream = Utf8Stream()
+    handler = logger.add(stream, diagnose=True, backtrace=False, colorize=False, format="{message}")
+    try:
+        create_payment("4242424242424242", "314")
+    except ValueError:
+        logger.exception("failed")
+    finally:
+        logger.remove(handler)
+    raw = stream.getvalue()
+    assert raw.count("└ '314'") == 2  # under `cvc`, then under `code`
+
+    out = default_redactor().redact(raw)
+
+    assert "└ '314'" not in out and out.count("└ '<CARD_CVC>'") == 2
