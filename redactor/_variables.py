@@ -158,8 +158,10 @@ def _same_values_elsewhere(
         if corner is None or buf.find(b"\\n", line_start, line_end) >= 0:
             continue  # not a plain marker line (a JSON record holds a whole traceback)
         for value, entity in known.items():
-            for match in re.finditer(rb"(?<![0-9A-Za-z])" + re.escape(value) + rb"(?![0-9A-Za-z])",
-                                     buf[corner.end() : line_end]):
+            for match in re.finditer(
+                rb"(?<![0-9A-Za-z])" + re.escape(value) + rb"(?![0-9A-Za-z])",
+                buf[corner.end() : line_end],
+            ):
                 span = (corner.end() + match.start(), corner.end() + match.end())
                 if span not in taken:
                     taken.add(span)
