@@ -108,7 +108,7 @@ class Redactor:
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
         data = text.encode("utf-8", "surrogatepass")
-        if self._extra is None and not self._scanner.matches(data) and b"\x1b" not in data:
+        if self._extra is None and not self._scanner.matches(data) and not has_colour_codes(data):
             return text  # the common case for an app's records: one RE2 call, no copies
         try:
             findings = self._find(data)
