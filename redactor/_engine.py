@@ -86,7 +86,7 @@ class Redactor:
         self._replacers = {c.rule.id: c.replacer for c in self._compiled}
         self._variables = VariableValues(rule_set.variables)
         self._scanner = Scanner(self._compiled, self._variables.marker_pattern)
-        self._fallbacks = {c.rule.id: self._fallback_scanner(c) for c in self._compiled}
+        self._fallbacks: dict[str, Scanner | None] = {}  # built when first needed
         self._digits_only = _digit_rules_alone(self._compiled)
         self.stats = RedactionStats()
         self._extra = _extra_analyzer(self.config)
@@ -102,8 +102,11 @@ class Redactor:
         return CompiledRule(rule, validator, Replacer(rule, self.config.redact, overrides))
 
     def _fallback_scanner(self, compiled: CompiledRule) -> Scanner | None:
-        others = [c for c in self._compiled if c is not compiled]
-        return Scanner(others) if others else None
+        rule_id = compiled.rule.id
+        if rule_id not in self._fallbacks:  # a race builds it twice, which is harmless
+            others = [c for c in self._compiled if c is not compiled]
+            self._fallbacks[rule_id] = Scanner(others) if others else None
+        return self._fallbacks[rule_id]
 
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
@@ -220,9 +223,6 @@ class Redactor:
 
     def _fallback(self, rejected: Candidate, data: bytes) -> list[Finding]:
         """Another rule's candidate may start inside one that its own rule rejected."""
-        scanner = self._fallbacks[rejected.compiled.rule.id]
-        if scanner is None:
-            return []
         # A match that starts inside and runs past the rejected span has to run through the
         # byte after it; secrets hold no whitespace, so before a blank the span itself will do.
         reach = rejected.end
@@ -230,6 +230,9 @@ class Redactor:
             reach = min(len(data), rejected.end + _FALLBACK_REACH)
         elif rejected.compiled.rule.id in self._digits_only:
             return []  # no other rule can match inside a run of digits and separators
+        scanner = self._fallback_scanner(rejected.compiled)
+        if scanner is None:
+            return []
         candidate = scanner.first(data, rejected.start, reach)
         if candidate is None or candidate.start >= rejected.end:
             return []
