@@ -274,15 +274,14 @@ def _top_level_ok(label: bytes) -> bool:
 
 
 def email_domain_offset(text: bytes) -> int:
-    """Return where the domain part (with its @ or %40) starts in an email address."""
+    """Return where the domain part (with its @, %40 or its JSON escape) starts."""
     at, _ = _separator(text, 0, len(text))
     return at
 
 
 def _separator(buf: bytes, start: int, end: int) -> tuple[int, int]:
-    plain = buf.rfind(b"@", start, end)
-    encoded = buf.rfind(b"%40", start, end)
-    return (plain, 1) if plain > encoded else (encoded, 3)
+    """Where the last @ is, and how many bytes it takes: @, %40 or the JSON escape."""
+    return max((buf.rfind(at, start, end), len(at)) for at in (b"@", b"%40", b"\\u0040"))
 
 
 def _trim_local(buf: bytes, start: int, at: int) -> int:

@@ -88,6 +88,11 @@ REDACTED = [
         '"client_secret": "<STRIPE_CLIENT_SECRET>"',
     ),
     ("seti_1Nq8ZrT3vKp0LmWx_secret_Oabc123 ok", "<STRIPE_CLIENT_SECRET> ok"),
+    (
+        "src_1Nq8ZrT3_secret_abcDEF cs_live_a1B2c3_secret_XyZ789",
+        "<STRIPE_CLIENT_SECRET> <STRIPE_CLIENT_SECRET>",
+    ),
+    ("refresh rt_live_AbC123xyz", f"refresh {KEY}"),
     # Email addresses.
     ("user=jane.doe@example.com", f"user={EMAIL}"),
     ("to Jane+VIP@Mail.Example.CO.UK.", f"to {EMAIL}."),
@@ -100,6 +105,7 @@ REDACTED = [
     ("email%3Djane%40example.com", f"email%3D{EMAIL}"),
     ("%22jane%40example.com%22", f"%22{EMAIL}%22"),
     ("1748503543012345@example.com", EMAIL),
+    ('json "jane\\u0040example.com"', f'json "{EMAIL}"'),
     ("diagnose cut └ 'jane.doe+vip@exam...", f"diagnose cut └ '{EMAIL}"),
     ("cut after the dot jane.doe@example.c...", f"cut after the dot {EMAIL}..."),
     ("Invalid email address: jane.doe@gmail", f"Invalid email address: {EMAIL}"),
