@@ -361,6 +361,21 @@ def test_the_public_names_are_exactly_the_intended_ones() -> None:
     assert all(hasattr(redactor.tail, name) for name in redactor.tail.__all__)
 
 
+def tail_once(source: Path, output_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`redactor tail --once` in its own process, as an operator would run it."""
+    command = [
+        sys.executable,
+        "-m",
+        "redactor",
+        "tail",
+        "--once",
+        str(source),
+        "--output-dir",
+        str(output_dir),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
 @pytest.mark.parametrize(
     "make", [lambda root: root / "proc-like" / "x", lambda root: root / "file"]
 )
@@ -369,36 +384,14 @@ def test_an_output_folder_that_cannot_be_made_is_reported(tmp_path: Path, make: 
     log.write_bytes(b"line\n")
     (tmp_path / "file").write_bytes(b"")
     (tmp_path / "proc-like").write_bytes(b"")  # a file where a folder is needed
-    command = [
-        sys.executable,
-        "-m",
-        "redactor",
-        "tail",
-        "--once",
-        str(log),
-        "--output-dir",
-        str(make(tmp_path)),
-    ]
-
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    done = tail_once(log, make(tmp_path))
 
     assert done.returncode == 1
     assert "redactor tail:" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_batch_run_that_matches_nothing_says_so(tmp_path: Path) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "redactor",
-        "tail",
-        "--once",
-        str(tmp_path / "nope.log"),
-        "--output-dir",
-        str(tmp_path / "out"),
-    ]
-
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    done = tail_once(tmp_path / "nope.log", tmp_path / "out")
 
     assert done.returncode == 0 and "event=no_inputs" in done.stderr
 
@@ -409,18 +402,7 @@ def test_a_corrupt_checkpoint_stops_the_daemon_with_a_clear_error(tmp_path: Path
     state = tmp_path / "out" / ".tail-state"
     state.mkdir(parents=True)
     (state / "tail-state.json").write_text("{not json")
-    command = [
-        sys.executable,
-        "-m",
-        "redactor",
-        "tail",
-        "--once",
-        str(log),
-        "--output-dir",
-        str(tmp_path / "out"),
-    ]
-
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    done = tail_once(log, tmp_path / "out")
 
     assert done.returncode == 2
     assert "tail-state.json" in done.stderr and "move it away" in done.stderr
