@@ -191,11 +191,6 @@ def _open_input(name: str) -> BinaryIO:
     return _maybe_gzip(_Rewound(Path(name).open("rb")))
 
 
-def open_maybe_gzip(path: Path) -> BinaryIO:
-    """Open a file for reading, decompressing it when it starts with the gzip magic."""
-    return _open_input(str(path))
-
-
 def _maybe_gzip(source: _Rewound) -> BinaryIO:
     if source.head == _GZIP_MAGIC:
         return cast(BinaryIO, gzip.GzipFile(fileobj=cast(BinaryIO, source), mode="rb"))
