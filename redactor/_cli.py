@@ -105,7 +105,8 @@ def _check(args: argparse.Namespace) -> int:
     alert_rules = load_rules(redactor.config)
     rules = ", ".join(rule.id for rule in redactor.rules)
     source = redactor.config.source
-    print(f"{source}: ok ({len(redactor.rules)} rules enabled: {rules})")
+    enabled = f"{len(redactor.rules)} rules enabled: {rules}"
+    print(f"{source}: ok ({enabled}; scan loop in {redactor.scan_loop})")
     if alert_rules or channels:
         counts = f"{_count(len(alert_rules), 'alert rule')}, {_count(len(channels), 'channel')}"
         print(f"{source}: alerts ok ({counts})")

@@ -160,6 +160,11 @@ class Redactor:
         raw = data.encode("utf-8", "surrogatepass")
         return [_to_characters(raw, finding) for finding in self._find(raw)]
 
+    @property
+    def scan_loop(self) -> str:
+        """Where the scan loop runs: "C++" (redactor/_native.cpp) or "Python"."""
+        return "C++" if self._scanner.native else "Python"
+
     def entity_for_name(self, name: str) -> str | None:
         """The entity whose values a field or variable of this name holds (cvc, securityCode)."""
         return self._variables.entity_for_name(name)

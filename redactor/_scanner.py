@@ -7,10 +7,12 @@ second, anchored match of that rule alone, and only when they are needed.
 
 from __future__ import annotations
 
+import builtins
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import re2
 
@@ -18,7 +20,16 @@ from ._replace import Replacer
 from ._rules import Rule, latin1_options
 from ._validators import Validator
 
+if TYPE_CHECKING:
+    from . import _native
+
 _INNER_GROUP = re.compile(r"\(\?P<(value|keep)>")
+# Checked with both scan loops when a Scanner is built: one of each kind of secret.
+_PROBE = (
+    b"card=4242 4242 4242 4242 jane.doe%40example.com sk_live_"
+    + b"x" * 40
+    + b' "cvc": "314" 5555555555554444 \xe2\x94\x82 \xe2\x94\x94 \'pi_1_secret_2\'\n'
+)
 
 
 @dataclass(frozen=True)
@@ -73,19 +84,35 @@ class Scanner:
         # span table directly, without the wrapper's per-match Python bookkeeping.
         options = latin1_options()
         options.never_capture = True
-        self._match = re2.compile(self.pattern.encode(), options)._regexp.Match
+        regexp = re2.compile(self.pattern.encode(), options)._regexp
+        self._match = regexp.Match
         self._which = re2._re2.Set(re2._Anchor.ANCHOR_BOTH, latin1_options())
         for part in alternatives:
             self._which.Add(part.encode())
         self._which.Compile()
         self._unanchored = re2._Anchor.UNANCHORED
         self._anchored = re2._Anchor.ANCHOR_START
+        self._native = native_loop(regexp, self._which, self._marker)
+        if self._native is not None and self.candidates(_PROBE) != self.python_candidates(_PROBE):
+            self._native = None  # never expected; the Python loop is the reference
+
+    @property
+    def native(self) -> bool:
+        """Whether the scan loop runs in C++ (redactor/_native.cpp) rather than in Python."""
+        return self._native is not None
 
     def candidates(self, data: bytes) -> tuple[list[Candidate], list[int]]:
         """Every non-overlapping candidate in `data`, leftmost first.
 
         Also returns where the marker pattern matched.
         """
+        if self._native is not None:
+            spans, marked = self._native.candidates(data)
+            return [self._candidate_of(index, data, b, e) for index, b, e in spans], marked
+        return self.python_candidates(data)
+
+    def python_candidates(self, data: bytes) -> tuple[list[Candidate], list[int]]:
+        """What `candidates` returns, found by the loop in Python (the C++ one's reference)."""
         end = len(data)
         start = 0
         found: list[Candidate] = []
@@ -109,10 +136,18 @@ class Scanner:
 
     def matches(self, data: bytes) -> bool:
         """Whether any rule (or the marker) has a candidate in `data`."""
+        if self._native is not None:
+            return bool(self._native.matches(data))
         return bool(self._match(self._unanchored, data, 0, len(data))[0][0] >= 0)
 
     def first(self, data: bytes, start: int, end: int) -> Candidate | None:
         """The leftmost candidate within `data[start:end]`, if any (markers skipped)."""
+        if self._native is not None:
+            found = self._native.first(data, start, end)
+            if found is None:
+                return None
+            index, begin, finish = found
+            return self._candidate_of(index, data, begin, finish)
         while True:
             begin, finish = self._match(self._unanchored, data, start, end)[0]
             if begin < 0:
@@ -136,3 +171,32 @@ class Scanner:
         start, end = spans[compiled.value_group] if compiled.value_group else (begin, finish)
         keep_end = spans[compiled.keep_group][1] if compiled.keep_group else start
         return Candidate(compiled, start, end, keep_end)
+
+
+def native_loop(regexp: Any, rule_set: Any, marker: int) -> _native.Scanner | None:
+    """The C++ scan loop over google-re2's objects, or None where it cannot run.
+
+    It is not there when the wheel was built without a compiler, and it is not used when
+    REDACTOR_PURE_PYTHON=1 is set or google-re2's binding does not expose what it needs.
+    """
+    if os.environ.get("REDACTOR_PURE_PYTHON") == "1":
+        return None
+    try:
+        from . import _native
+
+        _native.bind(re2._re2.__file__)
+        return _native.Scanner(regexp, rule_set, marker, _pybind11_abi_id())
+    except (ImportError, AttributeError, TypeError, RuntimeError, LookupError):
+        return None
+
+
+def _pybind11_abi_id() -> bytes:
+    """The ABI tag google-re2's pybind11 was built with, which its conduit asks for.
+
+    pybind11 keeps its shared state in builtins under a name ending in that tag.
+    """
+    for name in vars(builtins):
+        found = re.fullmatch(r"__pybind11_internals_v\d+(_\w+?)__", name)
+        if found:
+            return found.group(1).encode()
+    raise LookupError("no pybind11 state in builtins")

@@ -41,6 +41,14 @@ def test_the_wheel_carries_the_data_folders(wheel: Path) -> None:
     assert not any(name.startswith(("rules/", "alerts/")) for name in names)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the C++ loop is built on Linux")
+def test_the_wheel_carries_the_cpp_scan_loop_and_is_tagged_for_this_platform(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+
+    assert any(name.startswith("redactor/_native.") and name.endswith(".so") for name in names)
+    assert "-py3-none-any" not in wheel.name
+
+
 def test_an_installed_wheel_redacts_with_its_bundled_rules(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
@@ -50,6 +58,7 @@ def test_an_installed_wheel_redacts_with_its_bundled_rules(wheel: Path, tmp_path
         "import redactor, redactor._resources as resources\n"
         "print(resources.data_dir())\n"
         "print(redactor.redact('card 4242424242424242 jane@example.com'))\n"
+        "print(redactor.default_redactor().scan_loop)\n"
     )
 
     result = subprocess.run(
@@ -57,6 +66,7 @@ def test_an_installed_wheel_redacts_with_its_bundled_rules(wheel: Path, tmp_path
     )
 
     assert result.returncode == 0, result.stderr
-    data_dir, redacted = result.stdout.splitlines()
+    data_dir, redacted, scan_loop = result.stdout.splitlines()
     assert Path(data_dir) == site / "redactor" / "_data"
     assert redacted == "card <CREDIT_CARD> <EMAIL_ADDRESS>"
+    assert scan_loop == ("C++" if sys.platform.startswith("linux") else "Python")

@@ -1,0 +1,137 @@
+"""The C++ scan loop (redactor/_native.cpp) finds exactly what the Python loop finds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import redactor
+from redactor._scanner import Scanner
+from tests.real_logs import RealLogs
+
+SECRETS = [
+    b"4242424242424242",
+    b"4242 4242 4242 4242",
+    b"jane.doe+shop@example.com",
+    b"jane%40example.com",
+    b"sk_live_" + b"a1B2" * 20,
+    b"whsec_" + b"Z9" * 16,
+    b"pi_3PqR_secret_Xy12Zz",
+    b'"cvc": "314"',
+    b"\xe2\x94\x82     \xe2\x94\x94 '731'",
+    b"5555555555...",
+]
+FILLER = [b" ", b"\n", b"=", b'"', b"x", b"12", b"-", b"%20", b"\\u0020", b"\xff", b"\x00", b"@"]
+
+
+@pytest.fixture(scope="module")
+def engine() -> redactor.Redactor:
+    if os.environ.get("REDACTOR_PURE_PYTHON") == "1":
+        pytest.skip("REDACTOR_PURE_PYTHON=1 turns the C++ loop off")
+    return redactor.Redactor()
+
+
+@pytest.fixture(scope="module")
+def scanner(engine: redactor.Redactor) -> Scanner:
+    return engine._scanner
+
+
+@pytest.fixture(scope="module")
+def python_scanner(engine: redactor.Redactor) -> Scanner:
+    """The same rules scanned by the Python loop only."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REDACTOR_PURE_PYTHON", "1")
+        built = Scanner(engine._compiled, engine._variables.marker_pattern)
+    assert not built.native
+    return built
+
+
+def test_the_cpp_loop_is_built_and_used_here(scanner: Scanner) -> None:
+    # `make test` installs with the compiler this machine has: a silent fallback to the Python
+    # loop would cost a third of the throughput without failing anything else.
+    assert scanner.native
+    assert redactor.Redactor().scan_loop == "C++"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SECRETS + FILLER), max_size=40))
+def test_both_loops_find_the_same_candidates(
+    scanner: Scanner, python_scanner: Scanner, pieces: list[bytes]
+) -> None:
+    data = b"".join(pieces)
+
+    assert scanner.candidates(data) == python_scanner.candidates(data)
+    assert scanner.matches(data) == python_scanner.matches(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(SECRETS + FILLER), max_size=30),
+    st.integers(0, 400),
+    st.integers(0, 400),
+)
+def test_first_agrees_with_the_python_loop(
+    scanner: Scanner, python_scanner: Scanner, pieces: list[bytes], start: int, end: int
+) -> None:
+    data = b"".join(pieces)
+    end = min(end, len(data))  # callers never pass an end past the buffer
+
+    assert scanner.first(data, start, end) == python_scanner.first(data, start, end)
+
+
+def test_both_loops_agree_on_the_real_logs(scanner: Scanner, real_logs: RealLogs) -> None:
+    for path in real_logs.paths.values():
+        data = Path(path).read_bytes()
+
+        assert scanner.candidates(data) == scanner.python_candidates(data)
+
+
+def test_a_large_buffer_is_scanned_the_same_with_the_lock_released(scanner: Scanner) -> None:
+    line = b"user jane@example.com paid with 4242424242424242 order 123456789012\n"
+    data = line * 4000  # far over the size from which the scan lets other threads run
+
+    candidates, _ = scanner.candidates(data)
+
+    assert candidates == scanner.python_candidates(data)[0]
+    assert len(candidates) == 8000
+
+
+def test_eight_threads_scan_at_once_without_interference(scanner: Scanner) -> None:
+    texts = [SECRETS[i % len(SECRETS)] * (200 + i) for i in range(8)]
+    expected = [scanner.python_candidates(text) for text in texts]
+    results: dict[int, object] = {}
+
+    def scan(index: int) -> None:
+        results[index] = [scanner.candidates(texts[index]) for _ in range(50)]
+
+    threads = [threading.Thread(target=scan, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    for index in range(8):
+        assert results[index] == [expected[index]] * 50
+
+
+def test_redactor_pure_python_turns_the_cpp_loop_off() -> None:
+    code = (
+        "import redactor\n"
+        "r = redactor.Redactor()\n"
+        "print(r.scan_loop)\n"
+        "print(r.redact('card 4242424242424242 jane@example.com'))\n"
+    )
+    environment = {**os.environ, "REDACTOR_PURE_PYTHON": "1"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=60
+    )
+
+    assert result.stdout.splitlines() == ["Python", "card <CREDIT_CARD> <EMAIL_ADDRESS>"]
