@@ -84,6 +84,12 @@ class Redactor:
         self.rules = _enabled(rule_set, settings.rules, source)
         self._compiled = [self._compile(rule, rule_set) for rule in self.rules]
         self._replacers = {c.rule.id: c.replacer for c in self._compiled}
+        # Placeholders do not depend on the secret: looked up, not computed, per finding.
+        self._fixed_replacements = {
+            c.rule.id: c.replacer.replace(b"", 0)
+            for c in self._compiled
+            if c.replacer.mode == "placeholder"
+        }
         self._variables = VariableValues(rule_set.variables)
         self._scanner = Scanner(self._compiled, self._variables.marker_pattern)
         self._fallbacks: dict[str, Scanner | None] = {}  # built when first needed
@@ -198,9 +204,16 @@ class Redactor:
 
     def _find(self, data: bytes, context: bytes = b"", colours: bool = True) -> list[Finding]:
         findings: list[Finding] = []
-        candidates, corners = self._scanner.candidates(data)
-        for candidate in candidates:
-            findings += _confirm(candidate, data) or self._fallback(candidate, data)
+        scanner = self._scanner
+        rules = scanner.rules
+        spans, corners = scanner.spans(data)
+        for index, begin, end in spans:
+            compiled = rules[index]
+            if compiled.whole:  # most matches: a key or client secret is the whole match
+                findings.append(Finding(begin, end, compiled.rule_id, compiled.entity))
+            else:
+                candidate = scanner.candidate_of(index, data, begin, end)
+                findings += _confirm(candidate, data) or self._fallback(candidate, data)
         ordered = True  # the scan yields findings left to right; additions may not be
         if corners:
             for start, end, entity in self._variables.find(data, context, corners):
@@ -246,13 +259,16 @@ class Redactor:
     def _apply(self, data: bytes, findings: list[Finding]) -> bytes:
         parts: list[bytes] = []
         position = 0
+        fixed = self._fixed_replacements
         for finding in findings:
-            replacement = self._replacement(data[finding.start : finding.end], finding)
-            end = _bare_json_number_end(data, finding.start, finding.end)
-            if end:
+            start, end, rule = finding[:3]
+            replacement = fixed.get(rule) or self._replacement(data[start:end], finding)
+            number_end = _bare_json_number_end(data, start, end)
+            if number_end:
                 replacement = b'"' + replacement + b'"'
-            parts += [data[position : finding.start], replacement]
-            position = end or finding.end
+            parts.append(data[position:start])
+            parts.append(replacement)
+            position = number_end or end
         parts.append(data[position:])
         return b"".join(parts)
 
@@ -278,7 +294,9 @@ def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
     rule_id, entity = compiled.rule.id, compiled.rule.entity
     if len(spans) == 1:  # the usual case, without a comprehension
         begin, finish = spans[0]
-        return [Finding(begin, finish, rule_id, entity, max(0, keep_end - begin))]
+        return [
+            Finding(begin, finish, rule_id, entity, keep_end - begin if keep_end > begin else 0)
+        ]
     return [
         Finding(begin, finish, rule_id, entity, max(0, keep_end - begin)) for begin, finish in spans
     ]
@@ -332,6 +350,8 @@ def _bare_json_number_end(data: bytes, start: int, end: int) -> int:
     A text replacement there needs quotes, and takes the fraction or exponent with it. After
     a colon, only a JSON key's closing quote before it makes the number a JSON value.
     """
+    if not 0x30 <= data[start] <= 0x39:
+        return 0  # a JSON number starts with a digit (cards only, in practice)
     before = data[max(0, start - 64) : start].rstrip(_BLANKS)
     if not before or before[-1] not in _JSON_BEFORE:
         return 0

@@ -18,7 +18,7 @@ import re2
 
 from ._replace import Replacer
 from ._rules import Rule, latin1_options
-from ._validators import Validator
+from ._validators import Validator, whole_candidate
 
 if TYPE_CHECKING:
     from . import _native
@@ -44,6 +44,9 @@ class CompiledRule:
     keep_group: int = field(init=False)
     needs_groups: bool = field(init=False)
     ignore_keys: tuple[bytes, ...] = field(init=False)
+    whole: bool = field(init=False)  # every match is a finding as it stands
+    rule_id: str = field(init=False)
+    entity: str = field(init=False)
 
     def __post_init__(self) -> None:
         regex = re2.compile(self.rule.pattern.encode(), latin1_options())
@@ -56,6 +59,10 @@ class CompiledRule:
         object.__setattr__(self, "needs_groups", bool(value or (keep and masking)))
         keys = tuple(key.lower().encode() for key in self.rule.ignore_after)
         object.__setattr__(self, "ignore_keys", keys)
+        whole = self.validator is whole_candidate and not keys and not self.needs_groups
+        object.__setattr__(self, "whole", whole)
+        object.__setattr__(self, "rule_id", self.rule.id)
+        object.__setattr__(self, "entity", self.rule.entity)
 
 
 class Candidate(NamedTuple):
@@ -93,7 +100,7 @@ class Scanner:
         self._unanchored = re2._Anchor.UNANCHORED
         self._anchored = re2._Anchor.ANCHOR_START
         self._native = native_loop(regexp, self._which, self._marker)
-        if self._native is not None and self.candidates(_PROBE) != self.python_candidates(_PROBE):
+        if self._native is not None and self._native.candidates(_PROBE) != self._spans(_PROBE):
             self._native = None  # never expected; the Python loop is the reference
 
     @property
@@ -101,24 +108,33 @@ class Scanner:
         """Whether the scan loop runs in C++ (redactor/_native.cpp) rather than in Python."""
         return self._native is not None
 
-    def candidates(self, data: bytes) -> tuple[list[Candidate], list[int]]:
-        """Every non-overlapping candidate in `data`, leftmost first.
+    @property
+    def rules(self) -> list[CompiledRule]:
+        """The rules scanned for, in the order their indices in `spans` refer to."""
+        return self._rules
 
-        Also returns where the marker pattern matched.
+    def spans(self, data: bytes) -> tuple[list[tuple[int, int, int]], list[int]]:
+        """Every non-overlapping match in `data`, leftmost first, as (rule index, start, end).
+
+        Also returns where the marker pattern matched. `candidate_of` turns a match into the
+        candidate to validate.
         """
         if self._native is not None:
-            spans, marked = self._native.candidates(data)
-            return [self._candidate_of(index, data, b, e) for index, b, e in spans], marked
-        return self.python_candidates(data)
+            return self._native.candidates(data)
+        return self._spans(data)
 
-    def python_candidates(self, data: bytes) -> tuple[list[Candidate], list[int]]:
-        """What `candidates` returns, found by the loop in Python (the C++ one's reference)."""
+    def candidates(self, data: bytes) -> tuple[list[Candidate], list[int]]:
+        """Every non-overlapping candidate in `data`, leftmost first, and the markers."""
+        spans, marked = self.spans(data)
+        return [self.candidate_of(index, data, b, e) for index, b, e in spans], marked
+
+    def _spans(self, data: bytes) -> tuple[list[tuple[int, int, int]], list[int]]:
+        """The scan loop in Python: the reference for the C++ one."""
         end = len(data)
         start = 0
-        found: list[Candidate] = []
+        found: list[tuple[int, int, int]] = []
         marked: list[int] = []
-        match, unanchored, marker = self._match, self._unanchored, self._marker
-        which, rules = self._which.Match, self._rules
+        match, unanchored, marker, which = self._match, self._unanchored, self._marker, self._which
         while True:
             begin, finish = match(unanchored, data, start, end)[0]
             if begin < 0:
@@ -126,13 +142,11 @@ class Scanner:
             start = finish if finish > begin else finish + 1
             # The alternation prefers the first alternative that matches at `begin`; of the
             # rules that match exactly this text, that is the one with the lowest index.
-            index = min(which(data[begin:finish]))
+            index = min(which.Match(data[begin:finish]))
             if index == marker:
                 marked.append(begin)
-            elif rules[index].needs_groups:
-                found.append(self._candidate_of(index, data, begin, finish))
             else:
-                found.append(Candidate(rules[index], begin, finish, begin))
+                found.append((index, begin, finish))
 
     def matches(self, data: bytes) -> bool:
         """Whether any rule (or the marker) has a candidate in `data`."""
@@ -147,14 +161,14 @@ class Scanner:
             if found is None:
                 return None
             index, begin, finish = found
-            return self._candidate_of(index, data, begin, finish)
+            return self.candidate_of(index, data, begin, finish)
         while True:
             begin, finish = self._match(self._unanchored, data, start, end)[0]
             if begin < 0:
                 return None
             index = self._rule_index(data, begin, finish)
             if index != self._marker:
-                return self._candidate_of(index, data, begin, finish)
+                return self.candidate_of(index, data, begin, finish)
             start = finish
 
     def _rule_index(self, data: bytes, begin: int, finish: int) -> int:
@@ -163,7 +177,8 @@ class Scanner:
         indices: list[int] = self._which.Match(data[begin:finish])
         return min(indices)
 
-    def _candidate_of(self, index: int, data: bytes, begin: int, finish: int) -> Candidate:
+    def candidate_of(self, index: int, data: bytes, begin: int, finish: int) -> Candidate:
+        """The candidate of rule `index` that matched `data[begin:finish]`."""
         compiled = self._rules[index]
         if not compiled.needs_groups:
             return Candidate(compiled, begin, finish, begin)
