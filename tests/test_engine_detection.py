@@ -208,13 +208,21 @@ def test_a_json_number_after_a_repr_colon_is_not_quoted() -> None:
     assert redactor.redact('{"cc": 4242424242424242}') == f'{{"cc": "{CARD}"}}'
 
 
-def test_card_candidates_start_at_every_issuer_first_digit() -> None:
+def test_card_candidates_cover_every_issuer_first_digit_and_length() -> None:
     redactor_ = redactor.default_redactor()
     card = next(c for c in redactor_._compiled if c.rule.id == "card-number")
     issuers = load_rules(pack_paths([], Path(), "")).issuers
+    lengths: dict[str, set[int]] = {}
+    for issuer in issuers:
+        for prefix in issuer.prefixes:
+            lengths.setdefault(prefix[0], set()).update(issuer.lengths)
 
-    for digit in {prefix[0] for issuer in issuers for prefix in issuer.prefixes}:
-        assert card.regex.search(f" {digit}000000000000".encode()), digit
+    for digit, allowed in lengths.items():
+        for length in allowed:
+            number = digit + "0" * (length - 1)
+            assert card.regex.fullmatch(f" {number}".encode()), (digit, length)
+        if 12 not in allowed:  # 12-digit IDs are common: proposed only where Maestro is
+            assert not card.regex.search(f" {digit}{'0' * 11} ".encode()), digit
 
 
 def test_a_cvc_in_a_list_of_pairs() -> None:
