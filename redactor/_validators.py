@@ -269,6 +269,8 @@ def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
 
 def _top_level_ok(label: bytes) -> bool:
     """Letters only (any script), two or more, and not a file extension such as png."""
+    if label.isalpha():  # ASCII letters: the usual case, without decoding
+        return len(label) >= 2 and label.lower().decode() not in _FILE_EXTENSIONS
     text = label.decode("utf-8", "replace")
     return len(text) >= 2 and text.isalpha() and text.lower() not in _FILE_EXTENSIONS
 
@@ -281,7 +283,12 @@ def email_domain_offset(text: bytes) -> int:
 
 def _separator(buf: bytes, start: int, end: int) -> tuple[int, int]:
     """Where the last @ is, and how many bytes it takes: @, %40 or the JSON escape."""
-    return max((buf.rfind(at, start, end), len(at)) for at in (b"@", b"%40", b"\\u0040"))
+    last, size = buf.rfind(b"@", start, end), 1
+    for escaped in (b"%40", b"\\u0040"):
+        found = buf.rfind(escaped, max(start, last), end)  # only a later one can be the last
+        if found > last:
+            last, size = found, len(escaped)
+    return last, size
 
 
 def _trim_local(buf: bytes, start: int, at: int) -> int:
