@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import redactor
+from redactor._rules import load_rules, pack_paths
 from redactor._scanner import Scanner
+from redactor._validators import PanValidator
 from tests.real_logs import RealLogs
 
 SECRETS = [
@@ -141,3 +143,38 @@ def test_redactor_pure_python_turns_the_cpp_loop_off() -> None:
     )
 
     assert result.stdout.splitlines() == ["Python", "card <CREDIT_CARD> <EMAIL_ADDRESS>"]
+
+
+@pytest.fixture(scope="module")
+def pan_validator() -> PanValidator:
+    validator = PanValidator(load_rules(pack_paths([], Path(), "")).issuers)
+    if validator._is_pan == validator.is_pan:
+        pytest.skip("the C++ PAN check is not built or turned off")
+    return validator
+
+
+PREFIXES = ["4", "51", "2221", "2720", "34", "37", "6011", "62", "81", "5018", "9792", "8600"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from([*PREFIXES, ""]), st.text("0123456789", min_size=0, max_size=21))
+def test_the_cpp_pan_check_agrees_with_the_python_one(
+    pan_validator: PanValidator, prefix: str, rest: str
+) -> None:
+    digits = (prefix + rest).encode()
+    if len(digits) < 6:
+        return  # callers pass runs of 12 or more digits
+
+    assert pan_validator._is_pan(digits) == pan_validator.is_pan(digits)
+
+
+def test_the_cpp_pan_check_accepts_test_cards_and_rejects_their_neighbours(
+    pan_validator: PanValidator,
+) -> None:
+    for card in (b"4242424242424242", b"378282246310005", b"6200000000000005", b"5018000000009"):
+        wrong = card[:-1] + str((int(card[-1:]) + 1) % 10).encode()
+
+        assert pan_validator._is_pan(card) == pan_validator.is_pan(card)
+        assert pan_validator._is_pan(wrong) == pan_validator.is_pan(wrong)
+    assert pan_validator._is_pan(b"4242424242424242")
+    assert not pan_validator._is_pan(b"4242424242424241")
