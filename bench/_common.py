@@ -31,7 +31,15 @@ def machine_facts(
         cores,
         f"Python: {platform.python_version()} ({platform.python_implementation()})",
     ]
-    return facts + [f"{name}: {importlib.metadata.version(name)}" for name in packages]
+    facts += [f"{name}: {importlib.metadata.version(name)}" for name in packages]
+    return [*facts, f"scan loop: {scan_loop()}"]
+
+
+def scan_loop() -> str:
+    """Where the engine's scan loop runs here: C++ or Python (REDACTOR_PURE_PYTHON=1)."""
+    import redactor
+
+    return redactor.default_redactor().scan_loop
 
 
 def cpu_model() -> str:

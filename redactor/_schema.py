@@ -12,6 +12,7 @@ import typing
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
+_HINTS: dict[type, dict[str, Any]] = {}
 
 
 class ConfigError(ValueError):
@@ -30,7 +31,7 @@ def build(cls: type[T], table: Any, source: str, prefix: str) -> T:
     if not isinstance(table, dict):
         raise ConfigError(source, prefix, f"expected a table, got {_describe(table)}")
 
-    hints = get_type_hints(cls)
+    hints = _type_hints(cls)
     declared = dataclasses.fields(cls)  # type: ignore[arg-type]
     fields = {f.name.replace("_", "-"): f for f in declared}
     fields.update({f.name: f for f in declared})
@@ -42,6 +43,14 @@ def build(cls: type[T], table: Any, source: str, prefix: str) -> T:
             raise ConfigError(source, _join(prefix, key), f"unknown key (known keys: {known})")
         values[field.name] = convert(hints[field.name], value, source, _join(prefix, key))
     return cls(**values)
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    # Evaluating string annotations compiles each one: once per class, not once per table.
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = get_type_hints(cls)
+    return hints
 
 
 def convert(hint: Any, value: Any, source: str, key: str) -> Any:
