@@ -567,3 +567,60 @@ def test_a_formatter_dumping_the_record_sees_no_mark_of_ours(
         assert attributes["msg"] == "card <CREDIT_CARD>"
         assert attributes["email"] == "<EMAIL_ADDRESS>"
         assert not [name for name in attributes if "redactor" in name]
+
+
+class _Counting(Redactor):
+    """The real engine, counting the texts it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def redact(self, text: str) -> str:
+        self.calls += 1
+        return super().redact(text)
+
+
+def test_a_record_is_redacted_once_by_every_filter_it_meets(log: logging.Logger) -> None:
+    engine = _Counting()
+    log.addFilter(RedactingFilter(redactor=engine))
+    handlers = [stream_handler() for _ in range(2)]
+    for handler, _ in handlers:
+        handler.addFilter(RedactingFilter(redactor=engine))
+        log.addHandler(handler)
+    log.info("card %s", PAN)
+    assert engine.calls == 1
+    assert [stream.getvalue() for _, stream in handlers] == ["INFO card <CREDIT_CARD>\n"] * 2
+
+
+def test_a_pickled_record_carries_plain_values_and_is_redacted_again(
+    log: logging.Logger,
+) -> None:
+    engine = _Counting()
+    chosen = RedactingFilter(redactor=engine)
+    record = log.makeRecord(log.name, logging.INFO, __file__, 1, "card %s", (PAN,), None)
+    chosen.filter(record)
+    copy = pickle.loads(pickle.dumps(record))
+    assert type(copy.args) is tuple and copy.args == ()
+    chosen.filter(copy)
+    assert engine.calls == 2 and copy.msg == "card <CREDIT_CARD>"
+
+
+def test_a_record_given_new_arguments_is_redacted_again(log: logging.Logger) -> None:
+    chosen = RedactingFilter()
+    record = log.makeRecord(log.name, logging.INFO, __file__, 1, "card %s", (PAN,), None)
+    chosen.filter(record)
+    record.msg, record.args = "email %s", (EMAIL,)
+    chosen.filter(record)
+    assert record.getMessage() == "email <EMAIL_ADDRESS>"
+
+
+def test_a_record_rebuilt_from_a_redacted_ones_attributes_is_redacted_again(
+    install: Callable[..., RedactingFilter], log: logging.Logger
+) -> None:
+    chosen = install()
+    record = log.makeRecord(log.name, logging.INFO, __file__, 1, "card %s", (PAN,), None)
+    attributes = dict(record.__dict__, msg=f"raw {EMAIL}")
+    rebuilt = logging.makeLogRecord(attributes)
+    chosen.filter(rebuilt)
+    assert rebuilt.getMessage() == "raw <EMAIL_ADDRESS>"

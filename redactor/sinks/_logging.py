@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,9 +17,6 @@ from ._error_reports import protect_filtered_handlers, protect_handler_errors
 from ._stripe_errors import ErrorRecorder, as_recorder, deliver, get_error_recorder, reporter
 from ._text import hide_named_values, redact_field, redact_message
 
-# The records redacted already. Kept off the records themselves, where formatters that dump
-# `record.__dict__` would show the mark; a copy or a pickled record is redacted again.
-_done: weakref.WeakSet[logging.LogRecord] = weakref.WeakSet()
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
@@ -30,6 +26,24 @@ _STRIPE_RESPONSE = re.compile(r"message='Stripe API response'.*\bresponse_code=(
 _FORMATTER = logging.Formatter()
 # Used when even the engine cannot be built: the record is withheld all the same.
 _FALLBACK_MARKER = "<WITHHELD {bytes} bytes>"
+
+
+class _NoArguments(tuple[()]):
+    """The empty `args` a redacted record is left with, which also marks it as redacted.
+
+    Telling a record done is then one identity test (a weak set of records cost a third of
+    a microsecond a record), and formatters that dump `record.__dict__` see an empty tuple,
+    no mark. New `args`, a pickled or a deep-copied record (a plain tuple then) are redacted
+    again; a shallow copy shares the mark, and the redacted content with it.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type[tuple[()]], tuple[()]]:
+        return tuple, ()
+
+
+_DONE = _NoArguments()
 
 
 class RedactingFilter(logging.Filter):
@@ -68,34 +82,46 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact `record` in place (once) and let it through; never raises."""
-        if record in _done:
+        if record.args is _DONE:
             return True
+        self.redact_record(record)
+        return True
+
+    def redact_record(self, record: logging.LogRecord) -> None:
+        """Redact `record` in place and mark it done, or withhold it whole; never raises."""
         try:
             self._redact(record)
         except Exception as error:
             report_failure("log record withheld", error)
             self._withhold(record)
-        _done.add(record)
-        return True
+        record.args = _DONE
 
     def _redact(self, record: logging.LogRecord) -> None:
         redactor = self._redactor or self.redactor
-        if isinstance(record.args, Mapping) and record.args:
-            record.args = hide_named_values(redactor, record.args) or record.args
+        args = record.args
+        # The tuple test first: `isinstance` against an ABC is slow, and args are a tuple.
+        if type(args) is not tuple and isinstance(args, Mapping) and args:
+            record.args = hide_named_values(redactor, args) or args
         record.msg = redact_message(redactor, _message(record))
         record.args = ()
-        if "message" in record.__dict__:
+        attributes = record.__dict__
+        if "message" in attributes:
             record.message = record.msg
 
-        self._redact_exception(record)
+        if record.exc_info or record.exc_text:
+            self._redact_exception(record)
         if record.stack_info:
             record.stack_info = redact_message(redactor, record.stack_info)
 
-        for key in record.__dict__.keys() - _STANDARD:
+        if not _STANDARD.issuperset(attributes):
+            self._redact_extra_fields(redactor, attributes)
+        if record.name == "stripe":
+            self._count_response(record)
+
+    def _redact_extra_fields(self, redactor: Redactor, attributes: dict[str, Any]) -> None:
+        for key in attributes.keys() - _STANDARD:
             # Stored past `_Attributes.__setitem__`: the value is redacted here already.
-            field = redact_field(redactor, key, record.__dict__[key])
-            dict.__setitem__(record.__dict__, key, field)
-        self._count_response(record)
+            dict.__setitem__(attributes, key, redact_field(redactor, key, attributes[key]))
 
     def _redact_exception(self, record: logging.LogRecord) -> None:
         if record.exc_info:
@@ -115,7 +141,7 @@ class RedactingFilter(logging.Filter):
 
     def _count_response(self, record: logging.LogRecord) -> None:
         """stripe-python logs each response's status on the `stripe` logger at INFO."""
-        if record.name != "stripe" or not isinstance(record.msg, str):
+        if not isinstance(record.msg, str):
             return
         recorder = self._recorder or get_error_recorder()
         match = _STRIPE_RESPONSE.match(record.msg) if recorder is not None else None
@@ -164,20 +190,18 @@ class _Attributes(dict[str, Any]):
     so the filters redact it again.
     """
 
-    __slots__ = ("_filter", "_record")
+    __slots__ = ("_filter",)
 
     _filter: RedactingFilter
-    _record: weakref.ref[logging.LogRecord]
 
     def __setitem__(self, key: str, value: object) -> None:
         super().__setitem__(key, self._filter.redact_extra(key, value))
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Take the new attributes unredacted, and leave the record to the filters."""
-        record = self._record()
-        if record is not None:
-            _done.discard(record)
         super().update(*args, **kwargs)
+        if self.get("args") is _DONE:  # the mark, kept or copied from another record
+            super().__setitem__("args", ())
 
     def __reduce__(self) -> tuple[type[dict[str, Any]], tuple[dict[str, Any]]]:
         # A pickled or copied record carries a plain dict: the receiver needs no redactor.
@@ -198,17 +222,16 @@ class _RecordFactory:
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         """The previous factory's record, redacted in place; never raises on our side."""
         record = self.previous(*args, **kwargs)
-        if record in _done:
+        if record.args is _DONE and type(record.__dict__) is _Attributes:
             return record  # another of our factories is further down the chain
-        self.chosen.filter(record)
+        self.chosen.redact_record(record)
         try:
             attributes = _Attributes(record.__dict__)
             attributes._filter = self.chosen
-            attributes._record = weakref.ref(record)
             record.__dict__ = attributes
         except Exception as error:  # an odd record class: `extra=` is left to the filters
             report_failure("log record extra fields left to the filters", error)
-            _done.discard(record)
+            record.args = ()
         return record
 
 
