@@ -332,26 +332,32 @@ PyModuleDef native_module = {PyModuleDef_HEAD_INIT, "_native",
                              "The scan loop and the PAN check in C++.", -1,
                              module_methods};
 
+// Fills in one of the module's two types; both are plain, with __init__ taking arguments.
+int ready_type(PyTypeObject* type, const char* name, Py_ssize_t size, const char* doc,
+               initproc init, destructor dealloc, PyMethodDef* methods) {
+  type->tp_name = name;
+  type->tp_basicsize = size;
+  type->tp_flags = Py_TPFLAGS_DEFAULT;
+  type->tp_doc = doc;
+  type->tp_new = PyType_GenericNew;
+  type->tp_init = init;
+  type->tp_dealloc = dealloc;
+  type->tp_methods = methods;
+  return PyType_Ready(type);
+}
+
 }  // namespace
 
 PyMODINIT_FUNC PyInit__native(void) {
-  ScannerType.tp_name = "redactor._native.Scanner";
-  ScannerType.tp_basicsize = sizeof(ScannerObject);
-  ScannerType.tp_flags = Py_TPFLAGS_DEFAULT;
-  ScannerType.tp_doc = "Scanner(regex, set, marker, abi_id): the scan loop over RE2 objects.";
-  ScannerType.tp_new = PyType_GenericNew;
-  ScannerType.tp_init = reinterpret_cast<initproc>(Scanner_init);
-  ScannerType.tp_dealloc = reinterpret_cast<destructor>(Scanner_dealloc);
-  ScannerType.tp_methods = scanner_methods;
-  IssuerTableType.tp_name = "redactor._native.IssuerTable";
-  IssuerTableType.tp_basicsize = sizeof(IssuerTableObject);
-  IssuerTableType.tp_flags = Py_TPFLAGS_DEFAULT;
-  IssuerTableType.tp_doc = "IssuerTable([(low6, high6, length, luhn)]): the PAN check.";
-  IssuerTableType.tp_new = PyType_GenericNew;
-  IssuerTableType.tp_init = reinterpret_cast<initproc>(IssuerTable_init);
-  IssuerTableType.tp_dealloc = reinterpret_cast<destructor>(IssuerTable_dealloc);
-  IssuerTableType.tp_methods = issuer_table_methods;
-  if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&IssuerTableType) < 0) return nullptr;
+  if (ready_type(&ScannerType, "redactor._native.Scanner", sizeof(ScannerObject),
+                 "Scanner(regex, set, marker, abi_id): the scan loop over RE2 objects.",
+                 reinterpret_cast<initproc>(Scanner_init),
+                 reinterpret_cast<destructor>(Scanner_dealloc), scanner_methods) < 0 ||
+      ready_type(&IssuerTableType, "redactor._native.IssuerTable", sizeof(IssuerTableObject),
+                 "IssuerTable([(low6, high6, length, luhn)]): the PAN check.",
+                 reinterpret_cast<initproc>(IssuerTable_init),
+                 reinterpret_cast<destructor>(IssuerTable_dealloc), issuer_table_methods) < 0)
+    return nullptr;
   PyObject* module = PyModule_Create(&native_module);
   if (module == nullptr) return nullptr;
   if (PyModule_AddObjectRef(module, "Scanner", reinterpret_cast<PyObject*>(&ScannerType)) < 0 ||
