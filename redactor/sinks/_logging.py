@@ -82,19 +82,14 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact `record` in place (once) and let it through; never raises."""
-        if record.args is _DONE:
-            return True
-        self.redact_record(record)
+        if record.args is not _DONE:
+            try:
+                self._redact(record)
+            except Exception as error:
+                report_failure("log record withheld", error)
+                self._withhold(record)
+            record.args = _DONE
         return True
-
-    def redact_record(self, record: logging.LogRecord) -> None:
-        """Redact `record` in place and mark it done, or withhold it whole; never raises."""
-        try:
-            self._redact(record)
-        except Exception as error:
-            report_failure("log record withheld", error)
-            self._withhold(record)
-        record.args = _DONE
 
     def _redact(self, record: logging.LogRecord) -> None:
         redactor = self._redactor or self.redactor
@@ -224,7 +219,7 @@ class _RecordFactory:
         record = self.previous(*args, **kwargs)
         if record.args is _DONE and type(record.__dict__) is _Attributes:
             return record  # another of our factories is further down the chain
-        self.chosen.redact_record(record)
+        self.chosen.filter(record)
         try:
             attributes = _Attributes(record.__dict__)
             attributes._filter = self.chosen
