@@ -84,6 +84,18 @@ def test_file_sink_keeps_rotation_and_compression(tmp_path: Path) -> None:
     assert "card <CREDIT_CARD>" in path.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("rotation", [None, "00:00", "1 day"])
+def test_file_sink_with_or_without_a_rotation_that_reads_the_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rotation: str | None
+) -> None:
+    path = tmp_path / "app.log"
+    logger.add(redactor.loguru_sink(path, rotation=rotation), format="{level} {message}")
+    logger.info("card {} for {}", PAN, EMAIL)
+    logger.remove()
+    assert path.read_text(encoding="utf-8") == "INFO card <CREDIT_CARD> for <EMAIL_ADDRESS>\n"
+    assert capsys.readouterr().err == ""
+
+
 def test_file_options_are_refused_for_other_targets() -> None:
     with pytest.raises(TypeError, match="only apply to a path target"):
         redactor.loguru_sink(io.StringIO(), rotation="1 MB")

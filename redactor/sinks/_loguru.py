@@ -112,6 +112,7 @@ class RedactingSink:
 
     loguru sees an object with `write`, so it treats it as a stream sink; `isatty` and
     `encoding` answer for the target, which keeps loguru's colour and encoding choices.
+    The writer gets a `SafeMessage`, unless `reads_record` is False: then a plain `str`.
     """
 
     def __init__(
@@ -123,6 +124,7 @@ class RedactingSink:
         recorder: ErrorRecorder | None = None,
         isatty: Callable[[], bool] | None = None,
         encoding: str | None = None,
+        reads_record: bool = True,
     ) -> None:
         self._writer = writer
         self._name = name
@@ -130,6 +132,7 @@ class RedactingSink:
         self._recorder = recorder
         self._isatty = isatty
         self.encoding = encoding
+        self._reads_record = reads_record
 
     def __repr__(self) -> str:
         return f"loguru_sink({self._name})"
@@ -152,7 +155,9 @@ class RedactingSink:
 
     def write(self, message: str) -> None:
         """Redact one formatted message and pass it on; failures go to stderr."""
-        safe = self.prepare(message)
+        raw = getattr(message, "record", None)
+        text = self._redact(message, raw)
+        safe = _safe_message(text, raw, self._redactor) if self._reads_record else text
         try:
             self._writer.write(safe)
         except Exception as error:
@@ -161,16 +166,24 @@ class RedactingSink:
     def prepare(self, message: str) -> SafeMessage:
         """The redacted message, or the withheld marker if redaction failed."""
         raw = getattr(message, "record", None)
-        redactor: Redactor | None = None
+        return _safe_message(self._redact(message, raw), raw, self._redactor)
+
+    def _redact(self, message: str, raw: dict[str, Any] | None) -> str:
+        """The redacted text (the withheld marker if that fails); Stripe errors are counted."""
+        redactor = self._redactor
         try:
-            redactor = self.redactor
-            text = redact_message(redactor, _hide_arguments(redactor, raw, str(message)))
+            if redactor is None:
+                redactor = self.redactor
+            text = str(message)
+            if raw is not None and raw.get("extra"):  # most records have no named arguments
+                text = _hide_arguments(redactor, raw, text)
+            text = redact_message(redactor, text)
         except Exception as error:
             report_failure("loguru message withheld", error)
             text = _withheld(redactor, len(message)) + "\n"
         if raw is not None and raw.get("exception") is not None:
             self._count(raw, text)
-        return _safe_message(text, raw, redactor)
+        return text
 
     def _count(self, raw: dict[str, Any], text: str) -> None:
         try:
@@ -340,7 +353,11 @@ def loguru_sink(
     if options and not isinstance(target, (str, os.PathLike)):
         raise TypeError(f"file options {sorted(options)} only apply to a path target")
     if isinstance(target, (str, os.PathLike)):
-        return _sink(_file_writer(target, options), repr(str(target)), redactor, chosen)
+        writer = _file_writer(target, options)
+        # Rotation functions may read `message.record` (loguru's by time does); nothing else
+        # in loguru's file sink does, so without one it is spared building a SafeMessage.
+        plain = getattr(writer, "_rotation_function", True) is None
+        return _sink(writer, repr(str(target)), redactor, chosen, reads_record=not plain)
     if isinstance(target, logging.Handler):
         return _sink(_HandlerWriter(target), repr(target), redactor, chosen)
     if callable(getattr(target, "write", None)):
@@ -357,10 +374,22 @@ def loguru_sink(
 
 
 def _sink(
-    writer: _Writer, name: str, redactor: Redactor | None, recorder: ErrorRecorder | None
+    writer: _Writer,
+    name: str,
+    redactor: Redactor | None,
+    recorder: ErrorRecorder | None,
+    *,
+    reads_record: bool = True,
 ) -> RedactingSink:
     encoding = getattr(writer, "encoding", None)
-    return RedactingSink(writer, name=name, redactor=redactor, recorder=recorder, encoding=encoding)
+    return RedactingSink(
+        writer,
+        name=name,
+        redactor=redactor,
+        recorder=recorder,
+        encoding=encoding,
+        reads_record=reads_record,
+    )
 
 
 def _stream_sink(
