@@ -291,7 +291,7 @@ def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
             for begin, finish in spans
             if not (data[begin:finish].isdigit() and _after_key(data, begin, keys))
         ]
-    rule_id, entity = compiled.rule.id, compiled.rule.entity
+    rule_id, entity = compiled.rule_id, compiled.entity
     if len(spans) == 1:  # the usual case, without a comprehension
         begin, finish = spans[0]
         return [

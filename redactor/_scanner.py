@@ -7,21 +7,17 @@ second, anchored match of that rule alone, and only when they are needed.
 
 from __future__ import annotations
 
-import builtins
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import re2
 
 from ._replace import Replacer
 from ._rules import Rule, latin1_options
+from ._speedups import scan_loop
 from ._validators import Validator, whole_candidate
-
-if TYPE_CHECKING:
-    from . import _native
 
 _INNER_GROUP = re.compile(r"\(\?P<(value|keep)>")
 # Checked with both scan loops when a Scanner is built: one of each kind of secret.
@@ -99,7 +95,7 @@ class Scanner:
         self._which.Compile()
         self._unanchored = re2._Anchor.UNANCHORED
         self._anchored = re2._Anchor.ANCHOR_START
-        self._native = native_loop(regexp, self._which, self._marker)
+        self._native = scan_loop(regexp, self._which, self._marker)
         if self._native is not None and self._native.candidates(_PROBE) != self._spans(_PROBE):
             self._native = None  # never expected; the Python loop is the reference
 
@@ -186,32 +182,3 @@ class Scanner:
         start, end = spans[compiled.value_group] if compiled.value_group else (begin, finish)
         keep_end = spans[compiled.keep_group][1] if compiled.keep_group else start
         return Candidate(compiled, start, end, keep_end)
-
-
-def native_loop(regexp: Any, rule_set: Any, marker: int) -> _native.Scanner | None:
-    """The C++ scan loop over google-re2's objects, or None where it cannot run.
-
-    It is not there when the wheel was built without a compiler, and it is not used when
-    REDACTOR_PURE_PYTHON=1 is set or google-re2's binding does not expose what it needs.
-    """
-    if os.environ.get("REDACTOR_PURE_PYTHON") == "1":
-        return None
-    try:
-        from . import _native
-
-        _native.bind(re2._re2.__file__)
-        return _native.Scanner(regexp, rule_set, marker, _pybind11_abi_id())
-    except (ImportError, AttributeError, TypeError, RuntimeError, LookupError):
-        return None
-
-
-def _pybind11_abi_id() -> bytes:
-    """The ABI tag google-re2's pybind11 was built with, which its conduit asks for.
-
-    pybind11 keeps its shared state in builtins under a name ending in that tag.
-    """
-    for name in vars(builtins):
-        found = re.fullmatch(r"__pybind11_internals_v\d+(_\w+?)__", name)
-        if found:
-            return found.group(1).encode()
-    raise LookupError("no pybind11 state in builtins")
