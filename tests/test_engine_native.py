@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from redactor._rules import load_rules, pack_paths
 from redactor._scanner import Scanner
 from redactor._validators import PanValidator
 from tests.real_logs import RealLogs
+from tests.threads import run_at_once
 
 SECRETS = [
     b"4242424242424242",
@@ -119,11 +119,7 @@ def test_eight_threads_scan_at_once_without_interference(
     def scan(index: int) -> None:
         results[index] = [scanner.candidates(texts[index]) for _ in range(50)]
 
-    threads = [threading.Thread(target=scan, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(scan)
 
     for index in range(8):
         assert results[index] == [expected[index]] * 50

@@ -11,7 +11,6 @@ import pickle
 import queue
 import socket
 import struct
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 
 import redactor
 from redactor import RedactingFilter, Redactor
+from tests.threads import run_at_once
 
 PAN = "4242424242424242"
 EMAIL = "jane.doe@example.com"
@@ -358,11 +358,7 @@ def test_eight_threads_logging_at_once(tmp_path: Path, log: logging.Logger) -> N
         for index in range(200):
             log.info("t%d n%d card %s email %s", number, index, PAN, EMAIL)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(work)
     handler.close()
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1600
@@ -484,15 +480,11 @@ def test_reports_from_eight_threads_come_out_whole(
     handler.addFilter(RedactingFilter())
     log.addHandler(handler)
 
-    def work() -> None:
+    def work(_: int) -> None:
         for _ in range(20):
             log_while_handling_an_app_error(log)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(work)
     reports = capsys.readouterr().err.split("--- Logging error ---\n")[1:]
     assert len(reports) == 160
     for report in reports:

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import stat
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from loguru import logger
 
 import redactor
 from redactor import Redactor
+from tests.threads import run_at_once
 
 PAN = "4242424242424242"
 EMAIL = "jane.doe@example.com"
@@ -272,11 +272,7 @@ def test_eight_threads_logging_at_once(tmp_path: Path) -> None:
         for index in range(200):
             logger.info("t{} n{} card {} email {}", number, index, PAN, EMAIL)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(work)
     logger.remove()
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1600
