@@ -22,10 +22,12 @@ from ._replace import Replacer
 from ._rules import Rule, RuleSet, load_rules, pack_paths
 from ._scanner import Candidate, CompiledRule, Scanner
 from ._schema import ConfigError
-from ._validators import make_validator
+from ._speedups import issuer_table, record_redactor
+from ._validators import FILE_EXTENSIONS, PanValidator, email_spans, make_validator
 from ._variables import VariableValues
 
 if TYPE_CHECKING:
+    from ._native import RecordRedactor
     from ._presidio import ExtraAnalyzer
 
 # A candidate of another rule that starts inside a rejected one is looked for this far past it.
@@ -59,8 +61,12 @@ class RedactionStats:
 
     def count(self, findings: list[Finding]) -> None:
         """Add the findings of one redaction."""
+        self.count_entities([finding.entity for finding in findings])
+
+    def count_entities(self, entities: list[str]) -> None:
+        """Add one finding of each of `entities`."""
         with self._lock:
-            self.by_entity.update(finding.entity for finding in findings)
+            self.by_entity.update(entities)
 
     def withhold(self, size: int) -> None:
         """Record one line (or chunk) that could not be redacted and was withheld."""
@@ -96,6 +102,7 @@ class Redactor:
         self._digits_only = _digit_rules_alone(self._compiled)
         self.stats = RedactionStats()
         self._extra = _extra_analyzer(self.config)
+        self._short_texts = self._record_redactor()
 
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Redactor:
@@ -114,9 +121,33 @@ class Redactor:
             self._fallbacks[rule_id] = Scanner(others) if others else None
         return self._fallbacks[rule_id]
 
+    def _record_redactor(self) -> RecordRedactor | None:
+        """The C++ redaction of a whole short text, for the common cases; None without it."""
+        loop = self._scanner.native_loop
+        tables = [
+            c.validator.native_table
+            for c in self._compiled
+            if isinstance(c.validator, PanValidator)
+        ]
+        issuers = tables[0] if tables else issuer_table([])
+        if self._extra is not None or loop is None or issuers is None:
+            return None
+        rules = [_fast_rule(c, c.rule.id in self._digits_only) for c in self._compiled]
+        entities = [c.entity for c in self._compiled]
+        extensions = sorted(name.encode() for name in FILE_EXTENSIONS)
+        return record_redactor(loop, issuers, rules, entities, extensions)
+
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
         data = text.encode("utf-8", "surrogatepass")
+        if self._short_texts is not None and b"\x1b" not in data:
+            done = self._short_texts.redact(data)
+            if done is data:  # nothing to redact
+                return text
+            if isinstance(done, tuple):  # None: something in it needs the Python engine
+                output, entities = done
+                self.stats.count_entities(entities)
+                return output.decode("utf-8", "surrogatepass")
         if self._extra is None and not self._scanner.matches(data) and not has_colour_codes(data):
             return text  # the common case for an app's records: one RE2 call, no copies
         try:
@@ -300,6 +331,24 @@ def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
     return [
         Finding(begin, finish, rule_id, entity, max(0, keep_end - begin)) for begin, finish in spans
     ]
+
+
+# What the C++ redaction of short texts (RecordRedactor) may do with a rule's matches.
+_DEFER, _WHOLE, _PAN, _EMAIL = 0, 1, 2, 3
+
+
+def _fast_rule(compiled: CompiledRule, digits_only: bool) -> tuple[int, bytes, list[bytes], bool]:
+    """A rule as RecordRedactor takes it: what it may do, the placeholder, the ID keys."""
+    kind = _DEFER
+    if compiled.replacer.mode == "placeholder" and not compiled.needs_groups:
+        if compiled.whole:
+            kind = _WHOLE
+        elif isinstance(compiled.validator, PanValidator):
+            kind = _PAN
+        elif compiled.validator is email_spans and not compiled.ignore_keys:
+            kind = _EMAIL
+    placeholder = compiled.replacer.replace(b"", 0)
+    return kind, placeholder, list(compiled.ignore_keys), digits_only
 
 
 def _after_key(data: bytes, start: int, keys: tuple[bytes, ...]) -> bool:

@@ -11,6 +11,8 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <typeinfo>
 #include <vector>
@@ -302,6 +304,306 @@ PyMethodDef issuer_table_methods[] = {
 
 PyTypeObject IssuerTableType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
+// ---------------------------------------------------------------------------------------
+// The whole redaction of a short text (an app's log record) in one call, for the common
+// cases only: a rule whose match is the secret, a card number as one plain run of digits,
+// a plain email address, each replaced by its placeholder. Anything else (a diagnose
+// marker, a grouped or escaped number, an escaped address, a rejected email, a number that
+// is a bare JSON value, a mask or HMAC mode) makes it answer None, and the caller runs the
+// Python engine, which is the reference: where this answers, it answers the same.
+
+enum RuleKind { kDefer = 0, kWhole = 1, kPan = 2, kEmail = 3 };
+
+struct FastRule {
+  int kind;
+  std::string placeholder;
+  std::vector<std::string> ignore_keys;  // lower case: a plain number after one is an ID
+  bool digits_only;                      // no other rule can match inside a rejected run
+};
+
+struct Finding {
+  Py_ssize_t start;
+  Py_ssize_t end;
+  int rule;
+};
+
+enum Verdict { kDeferred, kRejected, kAccepted };
+
+typedef struct {
+  PyObject_HEAD
+  ScannerObject* scanner;
+  IssuerTableObject* issuers;
+  PyObject* entities;  // a list: the entity of each rule, handed back for the counts
+  std::vector<FastRule>* rules;
+  std::vector<std::string>* file_extensions;  // top-level "domains" that are file types
+} RecordObject;
+
+bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool is_hex(unsigned char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool is_wordish(unsigned char c) { return is_digit(c) || is_alpha(c) || c == '_'; }
+bool is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c | 0x20 : c; }
+
+bool hex4(std::string_view text, Py_ssize_t start) {
+  if (start < 0 || static_cast<size_t>(start) + 4 > text.size()) return false;
+  for (int index = 0; index < 4; ++index)
+    if (!is_hex(text[start + index])) return false;
+  return true;
+}
+
+// Right after a %XX escape or a JSON backslash-u escape: digits there start a new value.
+bool after_escape(std::string_view text, Py_ssize_t start) {
+  if (start >= 3 && text[start - 3] == '%' && is_hex(text[start - 2]) && is_hex(text[start - 1]))
+    return true;
+  return start >= 6 && text[start - 6] == '\\' && text[start - 5] == 'u' && hex4(text, start - 4);
+}
+
+// Not the continuation of a number, a decimal, a hyphenated ID or an E.164 phone number.
+bool free_standing(std::string_view text, Py_ssize_t start, Py_ssize_t end) {
+  Py_ssize_t size = text.size();
+  if (start > 0) {
+    unsigned char before = text[start - 1];
+    unsigned char prior = start >= 2 ? text[start - 2] : ' ';
+    if (is_digit(before) && !after_escape(text, start)) return false;
+    if (before == '-' && is_wordish(prior)) return false;
+    if (before == '.' && is_digit(prior)) return false;
+    if (before == '+') return false;
+  }
+  if (end < size && text[end] == '-') {
+    unsigned char following = end + 1 < size ? text[end + 1] : ' ';
+    if (is_wordish(following)) return false;
+  }
+  return true;
+}
+
+// Whether the value at `start` follows one of `keys` (trace_id=, "span_id": ...).
+bool after_key(std::string_view text, Py_ssize_t start, const std::vector<std::string>& keys) {
+  Py_ssize_t begin = std::max<Py_ssize_t>(0, start - 48);
+  Py_ssize_t end = start;
+  while (end > begin && std::string_view("\"' \t=:").find(text[end - 1]) != std::string::npos)
+    --end;
+  for (const std::string& key : keys) {
+    Py_ssize_t length = key.size();
+    if (end - begin < length) continue;
+    bool same = true;
+    for (Py_ssize_t index = 0; index < length && same; ++index)
+      same = lower(text[end - length + index]) == static_cast<unsigned char>(key[index]);
+    if (same) return true;
+  }
+  return false;
+}
+
+// A number standing as a bare JSON value needs quotes around its placeholder: left to Python.
+bool may_be_json_number(std::string_view text, Py_ssize_t start) {
+  if (!is_digit(text[start])) return false;
+  Py_ssize_t begin = std::max<Py_ssize_t>(0, start - 64);
+  for (Py_ssize_t index = start - 1; index >= begin; --index) {
+    if (is_blank(text[index])) continue;
+    return text[index] == ':' || text[index] == '[' || text[index] == ',';
+  }
+  return false;
+}
+
+Verdict plain_pan(const RecordObject* self, const FastRule& rule, std::string_view text,
+                  const Span& match, Py_ssize_t* value_start) {
+  Py_ssize_t start = match.begin, end = match.end;
+  unsigned char first = text[start];
+  if (end - start < 2 || first == '%' || first == '\\' || is_digit(first)) return kDeferred;
+  Py_ssize_t digits = start + 1;
+  if (!is_digit(text[start + 1])) {  // a key's tail and "=" before the digits: card=4242...
+    std::string_view head = text.substr(start, std::min<Py_ssize_t>(4, text.size() - start));
+    size_t equals = head.find('=');
+    digits = equals == std::string::npos ? start + 1 : start + equals + 1;
+  }
+  if (end - digits > 19 || end <= digits) return kDeferred;  // grouped, or a longer run
+  for (Py_ssize_t index = digits; index < end; ++index)
+    if (!is_digit(text[index])) return kDeferred;
+  const auto* number = reinterpret_cast<const unsigned char*>(text.data()) + digits;
+  bool pan = is_pan(*self->issuers->ranges, number, end - digits) &&
+             free_standing(text, digits, end) && !after_key(text, digits, rule.ignore_keys);
+  *value_start = digits;
+  return pan ? kAccepted : kRejected;
+}
+
+bool is_file_extension(const RecordObject* self, std::string_view label) {
+  std::string lowered(label);
+  for (char& c : lowered) c = static_cast<char>(lower(c));
+  const auto& known = *self->file_extensions;
+  return std::find(known.begin(), known.end(), lowered) != known.end();
+}
+
+Verdict plain_email(const RecordObject* self, std::string_view text, const Span& match,
+                    Py_ssize_t* local_start) {
+  Py_ssize_t start = match.begin, end = match.end, size = text.size();
+  for (Py_ssize_t index = start; index < end; ++index) {
+    unsigned char c = text[index];
+    if (c == '%' || c == '\\' || c >= 0x80) return kDeferred;  // escapes, other scripts
+  }
+  if (text[end - 1] == '.' || (end < size && (text[end] == '.' || text[end] == '\xe2')))
+    return kDeferred;  // maybe cut short by a repr limit: ... or an ellipsis
+  if (start > 0 && text[start - 1] == '\\') return kDeferred;
+  std::string_view address = text.substr(start, end - start);
+  size_t at = address.rfind('@');
+  if (at == std::string::npos) return kDeferred;
+  std::string_view domain = address.substr(at + 1);
+  size_t dot = domain.rfind('.');
+  std::string_view label = dot == std::string::npos ? domain : domain.substr(dot + 1);
+  bool letters = label.size() >= 2 && std::all_of(label.begin(), label.end(), [](char c) {
+    return is_alpha(static_cast<unsigned char>(c));
+  });
+  if (!letters || is_file_extension(self, label)) return kDeferred;
+  size_t local = 0;
+  size_t quote = address.substr(0, at).find('\'');
+  if (quote != std::string::npos && quote >= 1 && quote <= 2) {
+    std::string prefix(address.substr(0, quote));
+    for (char& c : prefix) c = static_cast<char>(lower(c));
+    if (prefix == "b" || prefix == "u" || prefix == "r" || prefix == "f" || prefix == "br" ||
+        prefix == "rb")
+      local = quote;  // b'jane@example.com' is a bytes repr, not an address starting "b'"
+  }
+  while (local < at && (address[local] == '\'' || address[local] == '.')) ++local;
+  if (local >= at) return kDeferred;
+  *local_start = start + local;
+  return kAccepted;
+}
+
+// The findings of `text`, or false when some match needs the Python engine.
+bool find_plain(const RecordObject* self, std::string_view text, std::vector<Finding>* found) {
+  std::vector<Span> spans;
+  scan_all(self->scanner, text, &spans);
+  for (const Span& match : spans) {
+    if (match.rule < 0 || match.rule == self->scanner->marker) return false;
+    const FastRule& rule = (*self->rules)[match.rule];
+    Py_ssize_t start = match.begin;
+    Verdict verdict = kDeferred;
+    if (rule.kind == kWhole) verdict = kAccepted;
+    if (rule.kind == kPan) verdict = plain_pan(self, rule, text, match, &start);
+    if (rule.kind == kEmail) verdict = plain_email(self, text, match, &start);
+    if (verdict == kDeferred) return false;
+    if (verdict == kRejected) {
+      // Python looks inside a rejected run for other rules unless a blank ends it.
+      bool blank_after = match.end < static_cast<Py_ssize_t>(text.size()) &&
+                         is_blank(text[match.end]);
+      if (!(blank_after && rule.digits_only)) return false;
+      continue;
+    }
+    if (may_be_json_number(text, start)) return false;
+    found->push_back(Finding{start, match.end, match.rule});
+  }
+  return true;
+}
+
+PyObject* Record_redact(RecordObject* self, PyObject* arg) {
+  if (!PyBytes_Check(arg)) {
+    PyErr_SetString(PyExc_TypeError, "redact() takes bytes");
+    return nullptr;
+  }
+  std::string_view text(PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
+  std::vector<Finding> found;
+  if (!find_plain(self, text, &found)) Py_RETURN_NONE;
+  if (found.empty()) {  // the usual answer for an app's records: the text itself
+    Py_INCREF(arg);
+    return arg;
+  }
+  PyObject* rules = PyList_New(found.size());  // the entity of each finding
+  if (rules == nullptr) return nullptr;
+  std::string output;
+  Py_ssize_t position = 0;
+  for (size_t index = 0; index < found.size(); ++index) {
+    const Finding& finding = found[index];
+    output.append(text.substr(position, finding.start - position));
+    output.append((*self->rules)[finding.rule].placeholder);
+    position = finding.end;
+    PyObject* entity = PyList_GET_ITEM(self->entities, finding.rule);
+    Py_INCREF(entity);
+    PyList_SET_ITEM(rules, index, entity);
+  }
+  output.append(text.substr(position));
+  return Py_BuildValue("(y#N)", output.data(), static_cast<Py_ssize_t>(output.size()), rules);
+}
+
+bool read_strings(PyObject* items, std::vector<std::string>* out) {
+  PyObject* sequence = PySequence_Fast(items, "expected a sequence of bytes");
+  if (sequence == nullptr) return false;
+  for (Py_ssize_t index = 0; index < PySequence_Fast_GET_SIZE(sequence); ++index) {
+    PyObject* item = PySequence_Fast_GET_ITEM(sequence, index);
+    if (!PyBytes_Check(item)) {
+      PyErr_SetString(PyExc_TypeError, "expected bytes");
+      Py_DECREF(sequence);
+      return false;
+    }
+    out->emplace_back(PyBytes_AS_STRING(item), PyBytes_GET_SIZE(item));
+  }
+  Py_DECREF(sequence);
+  return true;
+}
+
+bool read_rules(PyObject* items, std::vector<FastRule>* out) {
+  PyObject* sequence = PySequence_Fast(items, "expected a sequence of rules");
+  if (sequence == nullptr) return false;
+  bool ok = true;
+  for (Py_ssize_t index = 0; ok && index < PySequence_Fast_GET_SIZE(sequence); ++index) {
+    FastRule rule;
+    const char* placeholder;
+    Py_ssize_t length;
+    PyObject* keys;
+    int digits_only;
+    ok = PyArg_ParseTuple(PySequence_Fast_GET_ITEM(sequence, index), "iy#Op", &rule.kind,
+                          &placeholder, &length, &keys, &digits_only) &&
+         read_strings(keys, &rule.ignore_keys);
+    rule.placeholder.assign(placeholder, ok ? length : 0);
+    rule.digits_only = digits_only;
+    if (ok) out->push_back(std::move(rule));
+  }
+  Py_DECREF(sequence);
+  return ok;
+}
+
+int Record_init(RecordObject* self, PyObject* args, PyObject*) {
+  PyObject *scanner, *issuers, *rules, *entities, *extensions;
+  if (!PyArg_ParseTuple(args, "O!O!OO!O", &ScannerType, &scanner, &IssuerTableType, &issuers,
+                        &rules, &PyList_Type, &entities, &extensions))
+    return -1;
+  auto parsed_rules = std::make_unique<std::vector<FastRule>>();
+  auto parsed_extensions = std::make_unique<std::vector<std::string>>();
+  if (!read_rules(rules, parsed_rules.get()) ||
+      !read_strings(extensions, parsed_extensions.get()))
+    return -1;
+  if (PyList_GET_SIZE(entities) != static_cast<Py_ssize_t>(parsed_rules->size())) {
+    PyErr_SetString(PyExc_ValueError, "one entity per rule");
+    return -1;
+  }
+  Py_INCREF(scanner);
+  Py_INCREF(issuers);
+  Py_INCREF(entities);
+  Py_XSETREF(self->scanner, reinterpret_cast<ScannerObject*>(scanner));
+  Py_XSETREF(self->issuers, reinterpret_cast<IssuerTableObject*>(issuers));
+  Py_XSETREF(self->entities, entities);
+  delete self->rules;
+  delete self->file_extensions;
+  self->rules = parsed_rules.release();
+  self->file_extensions = parsed_extensions.release();
+  return 0;
+}
+
+void Record_dealloc(RecordObject* self) {
+  Py_XDECREF(self->scanner);
+  Py_XDECREF(self->issuers);
+  Py_XDECREF(self->entities);
+  delete self->rules;
+  delete self->file_extensions;
+  Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
+}
+
+PyMethodDef record_methods[] = {
+    {"redact", reinterpret_cast<PyCFunction>(Record_redact), METH_O,
+     "redact(data) -> data | (output, [entity of each finding]) | None (ask Python)."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyTypeObject RecordType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
 // bind(library): find RE2's two functions in the already loaded binding at `library`.
 PyObject* bind(PyObject*, PyObject* arg) {
   const char* library = PyUnicode_AsUTF8(arg);
@@ -356,13 +658,19 @@ PyMODINIT_FUNC PyInit__native(void) {
       ready_type(&IssuerTableType, "redactor._native.IssuerTable", sizeof(IssuerTableObject),
                  "IssuerTable([(low6, high6, length, luhn)]): the PAN check.",
                  reinterpret_cast<initproc>(IssuerTable_init),
-                 reinterpret_cast<destructor>(IssuerTable_dealloc), issuer_table_methods) < 0)
+                 reinterpret_cast<destructor>(IssuerTable_dealloc), issuer_table_methods) < 0 ||
+      ready_type(&RecordType, "redactor._native.RecordRedactor", sizeof(RecordObject),
+                 "RecordRedactor(scanner, issuers, rules, entities, extensions): short texts.",
+                 reinterpret_cast<initproc>(Record_init),
+                 reinterpret_cast<destructor>(Record_dealloc), record_methods) < 0)
     return nullptr;
   PyObject* module = PyModule_Create(&native_module);
   if (module == nullptr) return nullptr;
   if (PyModule_AddObjectRef(module, "Scanner", reinterpret_cast<PyObject*>(&ScannerType)) < 0 ||
       PyModule_AddObjectRef(module, "IssuerTable",
-                            reinterpret_cast<PyObject*>(&IssuerTableType)) < 0) {
+                            reinterpret_cast<PyObject*>(&IssuerTableType)) < 0 ||
+      PyModule_AddObjectRef(module, "RecordRedactor", reinterpret_cast<PyObject*>(&RecordType)) <
+          0) {
     Py_DECREF(module);
     return nullptr;
   }

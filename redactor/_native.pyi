@@ -13,3 +13,14 @@ class Scanner:
 class IssuerTable:
     def __init__(self, ranges: list[tuple[int, int, int, bool]]) -> None: ...
     def is_pan(self, digits: bytes) -> bool: ...
+
+class RecordRedactor:
+    def __init__(
+        self,
+        scanner: Scanner,
+        issuers: IssuerTable,
+        rules: list[tuple[int, bytes, list[bytes], bool]],
+        entities: list[str],
+        file_extensions: list[bytes],
+    ) -> None: ...
+    def redact(self, data: bytes) -> bytes | tuple[bytes, list[str]] | None: ...

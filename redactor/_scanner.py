@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import re2
 
@@ -18,6 +18,9 @@ from ._replace import Replacer
 from ._rules import Rule, latin1_options
 from ._speedups import scan_loop
 from ._validators import Validator, whole_candidate
+
+if TYPE_CHECKING:
+    from . import _native
 
 _INNER_GROUP = re.compile(r"\(\?P<(value|keep)>")
 # Checked with both scan loops when a Scanner is built: one of each kind of secret.
@@ -103,6 +106,11 @@ class Scanner:
     def native(self) -> bool:
         """Whether the scan loop runs in C++ (redactor/_native.cpp) rather than in Python."""
         return self._native is not None
+
+    @property
+    def native_loop(self) -> _native.Scanner | None:
+        """The C++ scan loop itself, when it runs."""
+        return self._native
 
     @property
     def rules(self) -> list[CompiledRule]:

@@ -40,6 +40,19 @@ def issuer_table(ranges: list[tuple[int, int, int, bool]]) -> _native.IssuerTabl
     return _native.IssuerTable(ranges)
 
 
+def record_redactor(
+    loop: _native.Scanner,
+    issuers: _native.IssuerTable,
+    rules: list[tuple[int, bytes, list[bytes], bool]],
+    entities: list[str],
+    file_extensions: list[bytes],
+) -> _native.RecordRedactor:
+    """The whole redaction of a short text in C++, for the common cases of `rules`."""
+    from . import _native
+
+    return _native.RecordRedactor(loop, issuers, rules, entities, file_extensions)
+
+
 def _available() -> bool:
     if os.environ.get("REDACTOR_PURE_PYTHON") == "1":
         return False

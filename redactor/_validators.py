@@ -84,8 +84,9 @@ class PanValidator:
 
     def __init__(self, issuers: Sequence[Issuer]) -> None:
         self._issuers = IssuerTable(issuers)
-        native = issuer_table(self._issuers.ranges())
+        self.native_table = issuer_table(self._issuers.ranges())
         # The same check in C++ where it was built: a third of a card candidate's cost.
+        native = self.native_table
         self._is_pan: Callable[[bytes], bool] = native.is_pan if native else self.is_pan
 
     def is_pan(self, digits: bytes) -> bool:
@@ -229,7 +230,7 @@ _LOCAL_EDGE = frozenset(b"'.")
 _ELLIPSES = (b"...", "\u2026".encode())
 _STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
 # Top-level domains that are really file extensions: asset@2x.png, report@2026-12-04.csv.
-_FILE_EXTENSIONS = frozenset(
+FILE_EXTENSIONS = frozenset(
     (
         "png",
         "jpg",
@@ -282,9 +283,9 @@ def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
 def _top_level_ok(label: bytes) -> bool:
     """Letters only (any script), two or more, and not a file extension such as png."""
     if label.isalpha():  # ASCII letters: the usual case, without decoding
-        return len(label) >= 2 and label.lower().decode() not in _FILE_EXTENSIONS
+        return len(label) >= 2 and label.lower().decode() not in FILE_EXTENSIONS
     text = label.decode("utf-8", "replace")
-    return len(text) >= 2 and text.isalpha() and text.lower() not in _FILE_EXTENSIONS
+    return len(text) >= 2 and text.isalpha() and text.lower() not in FILE_EXTENSIONS
 
 
 def email_domain_offset(text: bytes) -> int:

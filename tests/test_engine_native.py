@@ -16,6 +16,7 @@ from redactor._rules import load_rules, pack_paths
 from redactor._scanner import Scanner
 from redactor._validators import PanValidator
 from tests.real_logs import RealLogs
+from tests.test_public_report_cases import CASES
 from tests.threads import run_at_once
 
 SECRETS = [
@@ -174,3 +175,87 @@ def test_the_cpp_pan_check_accepts_test_cards_and_rejects_their_neighbours(
         assert pan_validator._is_pan(wrong) == pan_validator.is_pan(wrong)
     assert pan_validator._is_pan(b"4242424242424242")
     assert not pan_validator._is_pan(b"4242424242424241")
+
+
+RECORD_PIECES = [
+    b"4242424242424242",
+    b"378282246310005",
+    b"4242424242424241",
+    b"501800000009",
+    b"123456789012",
+    b"4242 4242 4242 4242",
+    b"jane.doe+shop@example.com",
+    b"O'Brien@Example.IE",
+    b"logo@2x.png",
+    b"b'jane@example.com'",
+    b"'.jane@example.com",
+    b"jane@example",
+    b"jane%40example.com",
+    b"sk_live_" + b"a1B2" * 12,
+    b"pi_3PqR_secret_Xy12Zz",
+    b'"cvc": "314"',
+    b"card=",
+    b"trace_id=",
+    b"order_id=",
+    b'{"number": ',
+    b"...",
+    b"\xe2\x80\xa6",
+    b"\xc3\xa9",
+]
+RECORD_FILLER = [b" ", b"=", b'"', b"'", b"x", b"1", b"-", b"+", b".", b"%", b"\\", b":", b"\n"]
+
+
+def _reference(engine: redactor.Redactor, data: bytes) -> tuple[bytes, list[str]]:
+    findings = engine._find(data)
+    return engine._apply(data, findings), [finding.entity for finding in findings]
+
+
+def _agree(engine: redactor.Redactor, data: bytes) -> bool:
+    """Whether the C++ answer for `data` is the engine's; False when it asked for Python."""
+    assert engine._short_texts is not None
+    done = engine._short_texts.redact(data)
+    if done is None:
+        return False
+    output, entities = (data, []) if done is data else done
+    assert (output, entities) == _reference(engine, data), data
+    return True
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(RECORD_PIECES + RECORD_FILLER), max_size=16))
+def test_short_texts_redacted_in_cpp_come_out_as_the_engine_has_them(
+    engine: redactor.Redactor, pieces: list[bytes]
+) -> None:
+    _agree(engine, b"".join(pieces))
+
+
+def test_the_common_records_are_redacted_in_cpp(engine: redactor.Redactor) -> None:
+    records = [
+        b"charge ch_3PqRs12 created for order 12 amount 1999 usd",
+        b"charge for jane.doe@example.com with card 4242424242424242 declined (order 7)",
+        b"key sk_live_" + b"Zz09" * 20 + b" rejected",
+        b"client secret pi_3PqR_secret_Xy12Zz sent to jane@example.com",
+        b"card=4242424242424242&email=jane@example.org",
+    ]
+
+    assert all(_agree(engine, record) for record in records)
+
+
+def test_short_texts_agree_with_the_engine_on_every_real_log_line(
+    engine: redactor.Redactor, real_logs: RealLogs
+) -> None:
+    answered = 0
+    for path in real_logs.paths.values():
+        for line in Path(path).read_bytes().splitlines():
+            answered += _agree(engine, line)
+
+    assert answered > 100  # most lines are plain enough for the C++ path
+
+
+def test_short_texts_agree_with_the_engine_on_the_public_report_cases(
+    engine: redactor.Redactor,
+) -> None:
+    for case in CASES:
+        text = str(case["input"]).encode("utf-8", "surrogatepass")
+
+        _agree(engine, text)
