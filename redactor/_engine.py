@@ -104,7 +104,7 @@ class Redactor:
         self._digits_only = _digit_rules_alone(self._compiled)
         self.stats = RedactionStats()
         self._extra = _extra_analyzer(self.config)
-        self._short_texts = self._record_redactor()
+        self._native = self._native_engine()
 
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Redactor:
@@ -123,8 +123,8 @@ class Redactor:
             self._fallbacks[rule_id] = Scanner(others) if others else None
         return self._fallbacks[rule_id]
 
-    def _record_redactor(self) -> RecordRedactor | None:
-        """The C++ redaction of a whole short text, for the common cases; None without it."""
+    def _native_engine(self) -> RecordRedactor | None:
+        """The C++ redaction of the common cases (redactor/_native.cpp); None without it."""
         loop = self._scanner.native_loop
         tables = [
             c.validator.native_table
@@ -132,7 +132,7 @@ class Redactor:
             if isinstance(c.validator, PanValidator)
         ]
         issuers = tables[0] if tables else issuer_table([])
-        if self._extra is not None or loop is None or issuers is None:
+        if loop is None or issuers is None:
             return None
         rules = [_fast_rule(c, c.rule.id in self._digits_only) for c in self._compiled]
         entities = [c.entity for c in self._compiled]
@@ -142,8 +142,8 @@ class Redactor:
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
         data = text.encode("utf-8", "surrogatepass")
-        if self._short_texts is not None and b"\x1b" not in data:
-            done = self._short_texts.redact(data)
+        if self._native is not None and self._extra is None and b"\x1b" not in data:
+            done = self._native.redact(data)
             if done is data:  # nothing to redact
                 return text
             if isinstance(done, tuple):  # None: something in it needs the Python engine
@@ -238,10 +238,10 @@ class Redactor:
         findings: list[Finding] = []
         scanner = self._scanner
         rules = scanner.rules
-        spans, corners = scanner.spans(data)
-        for index, begin, end in spans:
+        matches, corners = self._judged_matches(data)
+        for index, begin, end, settled in matches:
             compiled = rules[index]
-            if compiled.whole:  # most matches: a key or client secret is the whole match
+            if settled:  # a finding as it stands: a key, a client secret, a plain card number
                 findings.append(Finding(begin, end, compiled.rule_id, compiled.entity))
             else:
                 candidate = scanner.candidate_of(index, data, begin, end)
@@ -260,6 +260,14 @@ class Redactor:
         if not findings or (ordered and _disjoint(findings)):
             return findings
         return _merge(findings)
+
+    def _judged_matches(self, data: bytes) -> tuple[list[tuple[int, int, int, bool]], list[int]]:
+        """The scan's matches, each settled (a finding as it stands) or to be validated."""
+        if self._native is not None:  # also settles plain card numbers and emails
+            return self._native.judge(data)
+        spans, corners = self._scanner.spans(data)
+        rules = self._scanner.rules
+        return [(index, b, e, rules[index].whole) for index, b, e in spans], corners
 
     def _find_through_colour_codes(self, data: bytes, context: bytes) -> list[Finding]:
         """Secrets that only show once colour codes are taken out, as spans of `data`."""

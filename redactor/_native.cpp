@@ -468,30 +468,101 @@ Verdict plain_email(const RecordObject* self, std::string_view text, const Span&
   return kAccepted;
 }
 
+// What the Python engine would make of one match: a finding from `*start` to the match's
+// end, nothing, or kDeferred when only the Python engine can tell.
+Verdict judge(const RecordObject* self, std::string_view text, const Span& match,
+              Py_ssize_t* start) {
+  const FastRule& rule = (*self->rules)[match.rule];
+  *start = match.begin;
+  Verdict verdict = kDeferred;
+  if (rule.kind == kWhole) verdict = kAccepted;
+  if (rule.kind == kPan) verdict = plain_pan(self, rule, text, match, start);
+  if (rule.kind == kEmail) verdict = plain_email(self, text, match, start);
+  if (verdict != kRejected) return verdict;
+  // Python looks inside a rejected run for other rules unless a blank ends it.
+  bool blank_after = match.end < static_cast<Py_ssize_t>(text.size()) && is_blank(text[match.end]);
+  return blank_after && rule.digits_only ? kRejected : kDeferred;
+}
+
 // The findings of `text`, or false when some match needs the Python engine.
 bool find_plain(const RecordObject* self, std::string_view text, std::vector<Finding>* found) {
   std::vector<Span> spans;
   scan_all(self->scanner, text, &spans);
   for (const Span& match : spans) {
     if (match.rule < 0 || match.rule == self->scanner->marker) return false;
-    const FastRule& rule = (*self->rules)[match.rule];
-    Py_ssize_t start = match.begin;
-    Verdict verdict = kDeferred;
-    if (rule.kind == kWhole) verdict = kAccepted;
-    if (rule.kind == kPan) verdict = plain_pan(self, rule, text, match, &start);
-    if (rule.kind == kEmail) verdict = plain_email(self, text, match, &start);
-    if (verdict == kDeferred) return false;
-    if (verdict == kRejected) {
-      // Python looks inside a rejected run for other rules unless a blank ends it.
-      bool blank_after = match.end < static_cast<Py_ssize_t>(text.size()) &&
-                         is_blank(text[match.end]);
-      if (!(blank_after && rule.digits_only)) return false;
-      continue;
-    }
-    if (may_be_json_number(text, start)) return false;
-    found->push_back(Finding{start, match.end, match.rule});
+    Py_ssize_t start;
+    Verdict verdict = judge(self, text, match, &start);
+    if (verdict == kDeferred || (verdict == kAccepted && may_be_json_number(text, start)))
+      return false;
+    if (verdict == kAccepted) found->push_back(Finding{start, match.end, match.rule});
   }
   return true;
+}
+
+struct Judged {
+  Span span;  // the finding's span when settled, else the match's
+  bool settled;
+};
+
+// False when a match belongs to no rule of the set, which the caller must not pass over.
+bool judge_all(const RecordObject* self, std::string_view text, std::vector<Judged>* judged,
+               std::vector<Py_ssize_t>* markers) {
+  std::vector<Span> spans;
+  scan_all(self->scanner, text, &spans);
+  for (const Span& match : spans) {
+    if (match.rule < 0) return false;
+    if (match.rule == self->scanner->marker) {
+      markers->push_back(match.begin);
+      continue;
+    }
+    Py_ssize_t start;
+    Verdict verdict = judge(self, text, match, &start);
+    if (verdict == kAccepted) judged->push_back({Span{match.rule, start, match.end}, true});
+    if (verdict == kDeferred) judged->push_back({match, false});
+  }
+  return true;
+}
+
+// judge(data): the scan of a buffer of any size, with the common matches already judged.
+PyObject* Record_judge(RecordObject* self, PyObject* arg) {
+  Py_buffer view;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return nullptr;
+  std::string_view text(static_cast<const char*>(view.buf), view.len);
+  std::vector<Judged> judged;
+  std::vector<Py_ssize_t> markers;
+  bool complete;
+  if (view.len > kReleaseGilAbove) {
+    Py_BEGIN_ALLOW_THREADS complete = judge_all(self, text, &judged, &markers);
+    Py_END_ALLOW_THREADS
+  } else {
+    complete = judge_all(self, text, &judged, &markers);
+  }
+  PyBuffer_Release(&view);
+  if (!complete) {
+    PyErr_SetString(PyExc_RuntimeError, "a match that no rule of the set matches");
+    return nullptr;
+  }
+  PyObject* entries = PyList_New(judged.size());
+  PyObject* corners = PyList_New(markers.size());
+  if (entries == nullptr || corners == nullptr) {
+    Py_XDECREF(entries);
+    Py_XDECREF(corners);
+    return nullptr;
+  }
+  for (size_t index = 0; index < judged.size(); ++index) {
+    const Judged& item = judged[index];
+    PyObject* entry = Py_BuildValue("(innO)", item.span.rule, item.span.begin, item.span.end,
+                                    item.settled ? Py_True : Py_False);
+    if (entry == nullptr) {
+      Py_DECREF(entries);
+      Py_DECREF(corners);
+      return nullptr;
+    }
+    PyList_SET_ITEM(entries, index, entry);
+  }
+  for (size_t index = 0; index < markers.size(); ++index)
+    PyList_SET_ITEM(corners, index, PyLong_FromSsize_t(markers[index]));
+  return Py_BuildValue("(NN)", entries, corners);
 }
 
 PyObject* Record_redact(RecordObject* self, PyObject* arg) {
@@ -599,6 +670,8 @@ void Record_dealloc(RecordObject* self) {
 PyMethodDef record_methods[] = {
     {"redact", reinterpret_cast<PyCFunction>(Record_redact), METH_O,
      "redact(data) -> data | (output, [entity of each finding]) | None (ask Python)."},
+    {"judge", reinterpret_cast<PyCFunction>(Record_judge), METH_O,
+     "judge(data) -> ([(rule, start, end, settled)], [marker start]); unsettled: Python's."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -42,6 +42,16 @@ def engine() -> redactor.Redactor:
 
 
 @pytest.fixture(scope="module")
+def python_engine() -> redactor.Redactor:
+    """The engine with every step in Python: the reference for the C++ ones."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REDACTOR_PURE_PYTHON", "1")
+        built = redactor.Redactor()
+    assert built.scan_loop == "Python"
+    return built
+
+
+@pytest.fixture(scope="module")
 def scanner(engine: redactor.Redactor) -> Scanner:
     return engine._scanner
 
@@ -210,26 +220,31 @@ def _reference(engine: redactor.Redactor, data: bytes) -> tuple[bytes, list[str]
     return engine._apply(data, findings), [finding.entity for finding in findings]
 
 
-def _agree(engine: redactor.Redactor, data: bytes) -> bool:
-    """Whether the C++ answer for `data` is the engine's; False when it asked for Python."""
-    assert engine._short_texts is not None
-    done = engine._short_texts.redact(data)
+def _agree(engine: redactor.Redactor, python: redactor.Redactor, data: bytes) -> bool:
+    """Whether the C++ answer for `data` is Python's; False when it asked for Python."""
+    assert engine._native is not None
+    done = engine._native.redact(data)
     if done is None:
         return False
     output, entities = (data, []) if done is data else done
-    assert (output, entities) == _reference(engine, data), data
+    assert (output, entities) == _reference(python, data), data
     return True
 
 
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(RECORD_PIECES + RECORD_FILLER), max_size=16))
 def test_short_texts_redacted_in_cpp_come_out_as_the_engine_has_them(
-    engine: redactor.Redactor, pieces: list[bytes]
+    engine: redactor.Redactor, python_engine: redactor.Redactor, pieces: list[bytes]
 ) -> None:
-    _agree(engine, b"".join(pieces))
+    data = b"".join(pieces)
+
+    _agree(engine, python_engine, data)
+    assert _reference(engine, data) == _reference(python_engine, data)  # the judged scan too
 
 
-def test_the_common_records_are_redacted_in_cpp(engine: redactor.Redactor) -> None:
+def test_the_common_records_are_redacted_in_cpp(
+    engine: redactor.Redactor, python_engine: redactor.Redactor
+) -> None:
     records = [
         b"charge ch_3PqRs12 created for order 12 amount 1999 usd",
         b"charge for jane.doe@example.com with card 4242424242424242 declined (order 7)",
@@ -238,24 +253,40 @@ def test_the_common_records_are_redacted_in_cpp(engine: redactor.Redactor) -> No
         b"card=4242424242424242&email=jane@example.org",
     ]
 
-    assert all(_agree(engine, record) for record in records)
+    assert all(_agree(engine, python_engine, record) for record in records)
 
 
 def test_short_texts_agree_with_the_engine_on_every_real_log_line(
-    engine: redactor.Redactor, real_logs: RealLogs
+    engine: redactor.Redactor, python_engine: redactor.Redactor, real_logs: RealLogs
 ) -> None:
     answered = 0
     for path in real_logs.paths.values():
-        for line in Path(path).read_bytes().splitlines():
-            answered += _agree(engine, line)
+        data = Path(path).read_bytes()
+        for line in data.splitlines():
+            answered += _agree(engine, python_engine, line)
 
+        assert engine.redact_bytes(data) == python_engine.redact_bytes(data)
     assert answered > 100  # most lines are plain enough for the C++ path
 
 
 def test_short_texts_agree_with_the_engine_on_the_public_report_cases(
-    engine: redactor.Redactor,
+    engine: redactor.Redactor, python_engine: redactor.Redactor
 ) -> None:
     for case in CASES:
         text = str(case["input"]).encode("utf-8", "surrogatepass")
 
-        _agree(engine, text)
+        _agree(engine, python_engine, text)
+        assert engine.redact_bytes(text) == python_engine.redact_bytes(text)
+
+
+def test_a_large_buffer_is_redacted_as_python_does_with_the_lock_released(
+    engine: redactor.Redactor, python_engine: redactor.Redactor
+) -> None:
+    lines = [
+        b"user jane@example.com paid with 4242424242424242 order 123456789012\n",
+        b"card=4242 4242 4242 4242 trace_id=4242424242424242 b'o@example.org'\n",
+        b'{"number": 4242424242424242, "cvc": "314", "key": "sk_live_' + b"x" * 30 + b'"}\n',
+    ]
+    data = b"".join(lines) * 2000
+
+    assert engine.redact_bytes(data) == python_engine.redact_bytes(data)
