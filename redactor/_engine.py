@@ -142,7 +142,7 @@ class Redactor:
     def redact(self, text: str) -> str:
         """Return `text` with every secret replaced."""
         data = text.encode("utf-8", "surrogatepass")
-        if self._native is not None and self._extra is None and b"\x1b" not in data:
+        if self._native is not None and self._extra is None:
             done = self._native.redact(data)
             if done is data:  # nothing to redact
                 return text

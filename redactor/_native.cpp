@@ -442,7 +442,8 @@ Verdict plain_email(const RecordObject* self, std::string_view text, const Span&
   }
   if (text[end - 1] == '.' || (end < size && (text[end] == '.' || text[end] == '\xe2')))
     return kDeferred;  // maybe cut short by a repr limit: ... or an ellipsis
-  if (start > 0 && text[start - 1] == '\\') return kDeferred;
+  if (start > 0 && text[start - 1] == '\\') return kDeferred;  // after a JSON escape
+  if (start >= 2 && text[start - 2] == '\x1b' && text[start - 1] == '[') return kDeferred;
   std::string_view address = text.substr(start, end - start);
   size_t at = address.rfind('@');
   if (at == std::string::npos) return kDeferred;
@@ -486,6 +487,7 @@ Verdict judge(const RecordObject* self, std::string_view text, const Span& match
 
 // The findings of `text`, or false when some match needs the Python engine.
 bool find_plain(const RecordObject* self, std::string_view text, std::vector<Finding>* found) {
+  if (text.find('\x1b') != std::string_view::npos) return false;  // colour codes: see Python
   std::vector<Span> spans;
   scan_all(self->scanner, text, &spans);
   for (const Span& match : spans) {

@@ -211,6 +211,9 @@ RECORD_PIECES = [
     b"...",
     b"\xe2\x80\xa6",
     b"\xc3\xa9",
+    b"\x1b[1m",
+    b"\x1b[0m",
+    b"\x1b[",
 ]
 RECORD_FILLER = [b" ", b"=", b'"', b"'", b"x", b"1", b"-", b"+", b".", b"%", b"\\", b":", b"\n"]
 
