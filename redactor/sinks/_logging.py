@@ -98,7 +98,7 @@ class RedactingFilter(logging.Filter):
         if type(args) is not tuple and isinstance(args, Mapping) and args:
             record.args = hide_named_values(redactor, args) or args
         record.msg = redact_message(redactor, _message(record))
-        record.args = ()
+        record.args = _DONE  # rendered into msg: no formatter may apply them again
         attributes = record.__dict__
         if "message" in attributes:
             record.message = record.msg
