@@ -126,18 +126,28 @@ fail:
   return nullptr;
 }
 
-PyObject* Scanner_candidates(ScannerObject* self, PyObject* arg) {
+// Runs `work` on the bytes of `data`, letting other threads run while it scans a large
+// buffer (`work` then touches no Python object). False, with an exception set, if `data`
+// has no buffer.
+template <typename Work>
+bool on_buffer(PyObject* data, Work work) {
   Py_buffer view;
-  if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return nullptr;
+  if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) != 0) return false;
   std::string_view text(static_cast<const char*>(view.buf), view.len);
-  std::vector<Span> spans;
   if (view.len > kReleaseGilAbove) {
-    Py_BEGIN_ALLOW_THREADS scan_all(self, text, &spans);
+    Py_BEGIN_ALLOW_THREADS work(text);
     Py_END_ALLOW_THREADS
   } else {
-    scan_all(self, text, &spans);
+    work(text);
   }
   PyBuffer_Release(&view);
+  return true;
+}
+
+PyObject* Scanner_candidates(ScannerObject* self, PyObject* arg) {
+  std::vector<Span> spans;
+  if (!on_buffer(arg, [&](std::string_view text) { scan_all(self, text, &spans); }))
+    return nullptr;
   return spans_to_lists(spans, self->marker);
 }
 
@@ -527,19 +537,11 @@ bool judge_all(const RecordObject* self, std::string_view text, std::vector<Judg
 
 // judge(data): the scan of a buffer of any size, with the common matches already judged.
 PyObject* Record_judge(RecordObject* self, PyObject* arg) {
-  Py_buffer view;
-  if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return nullptr;
-  std::string_view text(static_cast<const char*>(view.buf), view.len);
   std::vector<Judged> judged;
   std::vector<Py_ssize_t> markers;
-  bool complete;
-  if (view.len > kReleaseGilAbove) {
-    Py_BEGIN_ALLOW_THREADS complete = judge_all(self, text, &judged, &markers);
-    Py_END_ALLOW_THREADS
-  } else {
-    complete = judge_all(self, text, &judged, &markers);
-  }
-  PyBuffer_Release(&view);
+  bool complete = false;
+  auto work = [&](std::string_view text) { complete = judge_all(self, text, &judged, &markers); };
+  if (!on_buffer(arg, work)) return nullptr;
   if (!complete) {
     PyErr_SetString(PyExc_RuntimeError, "a match that no rule of the set matches");
     return nullptr;
