@@ -143,7 +143,10 @@ class Redactor:
         """Return `text` with every secret replaced."""
         data = text.encode("utf-8", "surrogatepass")
         if self._native is not None and self._extra is None:
-            done = self._native.redact(data)
+            try:
+                done = self._native.redact(data)
+            except Exception:  # out of memory, say: the Python engine tries, and fails closed
+                done = None
             if done is data:  # nothing to redact
                 return text
             if isinstance(done, tuple):  # None: something in it needs the Python engine
