@@ -84,11 +84,11 @@ class RedactingFilter(logging.Filter):
         """Redact `record` in place (once) and let it through; never raises."""
         if record.args is not _DONE:
             try:
-                self._redact(record)
+                self._redact(record)  # marks the record done
             except Exception as error:
                 report_failure("log record withheld", error)
                 self._withhold(record)
-            record.args = _DONE
+                record.args = _DONE
         return True
 
     def _redact(self, record: logging.LogRecord) -> None:
