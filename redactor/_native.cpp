@@ -92,13 +92,20 @@ bool next_match(const ScannerObject* self, std::string_view text, size_t start, 
   return true;
 }
 
+// Where the scan goes on after `found`, as the Python loop's _resume_at says: one byte in
+// after a marker, whose last byte may be the boundary a card number behind it needs.
+Py_ssize_t resume_at(const ScannerObject* self, const Span& found) {
+  if (found.rule == self->marker) return found.begin + 1;
+  return found.end > found.begin ? found.end : found.end + 1;
+}
+
 void scan_all(const ScannerObject* self, std::string_view text, std::vector<Span>* spans) {
   std::vector<int> rules;
   size_t start = 0;
   Span found;
   while (next_match(self, text, start, text.size(), &rules, &found)) {
     spans->push_back(found);
-    start = found.end > found.begin ? found.end : found.end + 1;
+    start = resume_at(self, found);
   }
 }
 
@@ -176,7 +183,7 @@ PyObject* Scanner_first(ScannerObject* self, PyObject* args) {
       any = true;
       break;
     }
-    start = found.end > found.begin ? found.end : found.end + 1;
+    start = resume_at(self, found);
   }
   PyBuffer_Release(&view);
   if (!any) Py_RETURN_NONE;

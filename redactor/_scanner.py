@@ -143,7 +143,6 @@ class Scanner:
             begin, finish = match(unanchored, data, start, end)[0]
             if begin < 0:
                 return found, marked
-            start = finish if finish > begin else finish + 1
             # The alternation prefers the first alternative that matches at `begin`; of the
             # rules that match exactly this text, that is the one with the lowest index.
             index = min(which.Match(data[begin:finish]))
@@ -151,6 +150,7 @@ class Scanner:
                 marked.append(begin)
             else:
                 found.append((index, begin, finish))
+            start = _resume_at(index == marker, begin, finish)
 
     def matches(self, data: bytes) -> bool:
         """Whether any rule (or the marker) has a candidate in `data`."""
@@ -173,7 +173,7 @@ class Scanner:
             index = self._rule_index(data, begin, finish)
             if index != self._marker:
                 return self.candidate_of(index, data, begin, finish)
-            start = finish
+            start = _resume_at(True, begin, finish)
 
     def _rule_index(self, data: bytes, begin: int, finish: int) -> int:
         # The alternation prefers the first alternative that matches at `begin`; of the rules
@@ -190,3 +190,15 @@ class Scanner:
         start, end = spans[compiled.value_group] if compiled.value_group else (begin, finish)
         keep_end = spans[compiled.keep_group][1] if compiled.keep_group else start
         return Candidate(compiled, start, end, keep_end)
+
+
+def _resume_at(marker: bool, begin: int, finish: int) -> int:
+    """Where the scan goes on after a match at data[begin:finish].
+
+    After a marker it goes on one byte in: a marker only says "look closer", and its last
+    byte (the blank after a diagnose corner, the ">" of "->") may be the boundary that a card
+    number right behind it needs.
+    """
+    if marker:
+        return begin + 1
+    return finish if finish > begin else finish + 1

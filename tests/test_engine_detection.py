@@ -229,3 +229,25 @@ def test_a_cvc_in_a_list_of_pairs() -> None:
     text = "[('card[cvc]', '789'), ('amount', '2000')]"
 
     assert redactor.redact(text) == "[('card[cvc]', '<CARD_CVC>'), ('amount', '2000')]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("│     └ 4242424242424242", f"│     └ {CARD}"),
+        ("step -> 5555555555554444 ok", f"step -> {CARD} ok"),
+        ("x -> 4242-4242-4242-4242", f"x -> {CARD}"),
+        ("->4242424242424242", f"->{CARD}"),
+        ("-> \x1b[31m3782+822463\x1b[0m+10005", f"-> \x1b[31m{CARD}"),
+    ],
+)
+def test_a_card_number_right_after_a_diagnose_corner(text: str, expected: str) -> None:
+    # The corner is scanned for as a marker; its last byte is still the card's boundary.
+    assert redactor.redact(text) == expected
+
+
+@pytest.mark.parametrize("card", ["4242 4242 4242 4242", "3782 822463 10005", "4242424242424242"])
+def test_a_card_typed_into_stripes_email_field_goes_whole(card: str) -> None:
+    text = f"Invalid email address: {card}"
+
+    assert redactor.redact(text) == f"Invalid email address: {CARD}"

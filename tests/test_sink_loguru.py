@@ -59,6 +59,25 @@ def test_stream_sink_with_diagnose_and_backtrace() -> None:
     assert "'<CREDIT_CARD>'" in text and "'<EMAIL_ADDRESS>'" in text
 
 
+def test_diagnose_hides_a_card_number_held_as_an_int() -> None:
+    # loguru prints an int bare under the source line ("|  -> 4242424242424242", or with
+    # "└" on a terminal), right after the corner the engine also scans for.
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), diagnose=True, backtrace=False)
+
+    def charge(card_number: int, amount: int) -> None:
+        raise ValueError("declined")
+
+    card_number = int(PAN)
+    try:
+        charge(card_number, 10)
+    except ValueError:
+        logger.exception("failed")
+    text = stream.getvalue()
+    assert_clean(text)
+    assert "-> <CREDIT_CARD>" in text
+
+
 def test_callable_sink_gets_a_redacted_record() -> None:
     seen: list[Any] = []
     logger.add(redactor.loguru_sink(seen.append), format="{message}")
