@@ -1,4 +1,5 @@
-// The scan loop in C++, over the RE2 objects that google-re2 compiled, and the PAN check.
+// The engine's hot path in C++: the scan loop over the RE2 objects that google-re2 compiled,
+// the PAN check, and the whole redaction of the common cases (RecordRedactor, below).
 //
 // google-re2's Python binding costs about 0.35 µs a call (argument conversion, a list of
 // spans, the GIL released and taken back), more than RE2 needs to find the next match. This
@@ -51,6 +52,12 @@ struct Span {
   Py_ssize_t begin;
   Py_ssize_t end;
 };
+
+// False, with an exception set, for an object whose __init__ has not run (or failed).
+bool initialised(const void* state) {
+  if (state == nullptr) PyErr_SetString(PyExc_RuntimeError, "object not initialised");
+  return state != nullptr;
+}
 
 // The C++ object behind a pybind11-wrapped Python object, or null (with an exception set).
 void* cpp_pointer(PyObject* object, const std::type_info& type, PyObject* abi_id) {
@@ -152,6 +159,7 @@ bool on_buffer(PyObject* data, Work work) {
 }
 
 PyObject* Scanner_candidates(ScannerObject* self, PyObject* arg) {
+  if (!initialised(self->regex)) return nullptr;
   std::vector<Span> spans;
   if (!on_buffer(arg, [&](std::string_view text) { scan_all(self, text, &spans); }))
     return nullptr;
@@ -159,6 +167,7 @@ PyObject* Scanner_candidates(ScannerObject* self, PyObject* arg) {
 }
 
 PyObject* Scanner_matches(ScannerObject* self, PyObject* arg) {
+  if (!initialised(self->regex)) return nullptr;
   Py_buffer view;
   if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return nullptr;
   std::string_view text(static_cast<const char*>(view.buf), view.len);
@@ -170,6 +179,7 @@ PyObject* Scanner_matches(ScannerObject* self, PyObject* arg) {
 
 // first(data, start, end): the leftmost candidate in data[start:end] that is not a marker.
 PyObject* Scanner_first(ScannerObject* self, PyObject* args) {
+  if (!initialised(self->regex)) return nullptr;
   Py_buffer view;
   Py_ssize_t start, end;
   if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &end)) return nullptr;
@@ -179,7 +189,7 @@ PyObject* Scanner_first(ScannerObject* self, PyObject* args) {
   Span found;
   bool any = false;
   while (start >= 0 && next_match(self, text, start, end, &rules, &found)) {
-    if (found.rule != self->marker) {
+    if (found.rule < 0 || found.rule != self->marker) {
       any = true;
       break;
     }
@@ -187,6 +197,10 @@ PyObject* Scanner_first(ScannerObject* self, PyObject* args) {
   }
   PyBuffer_Release(&view);
   if (!any) Py_RETURN_NONE;
+  if (found.rule < 0) {
+    PyErr_SetString(PyExc_RuntimeError, "a match that no rule of the set matches");
+    return nullptr;
+  }
   return Py_BuildValue("(inn)", found.rule, found.begin, found.end);
 }
 
@@ -277,6 +291,7 @@ bool is_pan(const std::vector<IssuerRange>& ranges, const unsigned char* digits,
 }
 
 PyObject* IssuerTable_is_pan(IssuerTableObject* self, PyObject* arg) {
+  if (!initialised(self->ranges)) return nullptr;
   Py_buffer view;
   if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) return nullptr;
   bool found = is_pan(*self->ranges, static_cast<const unsigned char*>(view.buf), view.len);
@@ -486,6 +501,12 @@ Verdict plain_email(const RecordObject* self, std::string_view text, const Span&
   return kAccepted;
 }
 
+// Whether a match belongs to one of the rules this was built with (or is the marker).
+bool known_rule(const RecordObject* self, const Span& match) {
+  return match.rule == self->scanner->marker ||
+         (match.rule >= 0 && static_cast<size_t>(match.rule) < self->rules->size());
+}
+
 // What the Python engine would make of one match: a finding from `*start` to the match's
 // end, nothing, or kDeferred when only the Python engine can tell.
 Verdict judge(const RecordObject* self, std::string_view text, const Span& match,
@@ -508,7 +529,7 @@ bool find_plain(const RecordObject* self, std::string_view text, std::vector<Fin
   std::vector<Span> spans;
   scan_all(self->scanner, text, &spans);
   for (const Span& match : spans) {
-    if (match.rule < 0 || match.rule == self->scanner->marker) return false;
+    if (!known_rule(self, match) || match.rule == self->scanner->marker) return false;
     Py_ssize_t start;
     Verdict verdict = judge(self, text, match, &start);
     if (verdict == kDeferred || (verdict == kAccepted && may_be_json_number(text, start)))
@@ -529,11 +550,11 @@ bool judge_all(const RecordObject* self, std::string_view text, std::vector<Judg
   std::vector<Span> spans;
   scan_all(self->scanner, text, &spans);
   for (const Span& match : spans) {
-    if (match.rule < 0) return false;
     if (match.rule == self->scanner->marker) {
       markers->push_back(match.begin);
       continue;
     }
+    if (!known_rule(self, match)) return false;
     Py_ssize_t start;
     Verdict verdict = judge(self, text, match, &start);
     if (verdict == kAccepted) judged->push_back({Span{match.rule, start, match.end}, true});
@@ -544,6 +565,7 @@ bool judge_all(const RecordObject* self, std::string_view text, std::vector<Judg
 
 // judge(data): the scan of a buffer of any size, with the common matches already judged.
 PyObject* Record_judge(RecordObject* self, PyObject* arg) {
+  if (!initialised(self->rules)) return nullptr;
   std::vector<Judged> judged;
   std::vector<Py_ssize_t> markers;
   bool complete = false;
@@ -577,6 +599,7 @@ PyObject* Record_judge(RecordObject* self, PyObject* arg) {
 }
 
 PyObject* Record_redact(RecordObject* self, PyObject* arg) {
+  if (!initialised(self->rules)) return nullptr;
   if (!PyBytes_Check(arg)) {
     PyErr_SetString(PyExc_TypeError, "redact() takes bytes");
     return nullptr;

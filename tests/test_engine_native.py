@@ -293,3 +293,34 @@ def test_a_large_buffer_is_redacted_as_python_does_with_the_lock_released(
     data = b"".join(lines) * 2000
 
     assert engine.redact_bytes(data) == python_engine.redact_bytes(data)
+
+
+def test_native_objects_not_initialised_raise_instead_of_crashing(
+    engine: redactor.Redactor,
+) -> None:
+    from redactor import _native
+
+    for kind, method in (
+        (_native.Scanner, "candidates"),
+        (_native.IssuerTable, "is_pan"),
+        (_native.RecordRedactor, "redact"),
+        (_native.RecordRedactor, "judge"),
+    ):
+        empty = kind.__new__(kind)
+
+        with pytest.raises(RuntimeError, match="not initialised"):
+            getattr(empty, method)(b"4242424242424242")
+
+
+def test_a_record_redactor_built_with_too_few_rules_refuses_their_matches(
+    engine: redactor.Redactor,
+) -> None:
+    from redactor import _native
+
+    assert engine._scanner.native_loop is not None
+    issuers = _native.IssuerTable([])
+    short = _native.RecordRedactor(engine._scanner.native_loop, issuers, [], [], [])
+
+    assert short.redact(b"card 4242424242424242") is None  # Python's to do
+    with pytest.raises(RuntimeError):
+        short.judge(b"card 4242424242424242")
