@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 # A candidate of another rule that starts inside a rejected one is looked for this far past it.
 _FALLBACK_REACH = 4096
+# No secret is shorter ("a@b.io", "cvc=314"): text a validator trimmed off that is shorter
+# holds none, and is not scanned again.
+_SHORTEST_SECRET = 6
 _JSON_BEFORE = frozenset(b":[,")
 _JSON_AFTER = frozenset(b",}]")
 _BLANKS = b" \t\r\n"
@@ -248,7 +251,12 @@ class Redactor:
                 findings.append(Finding(begin, end, compiled.rule_id, compiled.entity))
             else:
                 candidate = scanner.candidate_of(index, data, begin, end)
-                findings += _confirm(candidate, data) or self._fallback(candidate, data)
+                confirmed = _confirm(candidate, data)
+                if confirmed and confirmed[0].start - candidate.start >= _SHORTEST_SECRET:
+                    # A validator that trimmed the match (an address after "card%3D4242...%26")
+                    # leaves text the scan has passed: it may hold other secrets.
+                    findings += self._find_between(data, candidate.start, confirmed[0].start)
+                findings += confirmed or self._fallback(candidate, data)
         ordered = True  # the scan yields findings left to right; additions may not be
         if corners:
             for start, end, entity in self._variables.find(data, context, corners):
@@ -282,8 +290,15 @@ class Redactor:
             found.append(finding._replace(start=start, end=end))
         return found
 
+    def _find_between(self, data: bytes, start: int, end: int) -> list[Finding]:
+        """The findings in data[start:end], as spans of `data`."""
+        return [
+            finding._replace(start=finding.start + start, end=finding.end + start)
+            for finding in self._find(data[start:end])
+        ]
+
     def _fallback(self, rejected: Candidate, data: bytes) -> list[Finding]:
-        """Another rule's candidate may start inside one that its own rule rejected."""
+        """Other rules' candidates may start inside one that its own rule rejected."""
         # A match that starts inside and runs past the rejected span has to run through the
         # byte after it; secrets hold no whitespace, so before a blank the span itself will do.
         reach = rejected.end
@@ -294,10 +309,14 @@ class Redactor:
         scanner = self._fallback_scanner(rejected.compiled)
         if scanner is None:
             return []
-        candidate = scanner.first(data, rejected.start, reach)
-        if candidate is None or candidate.start >= rejected.end:
-            return []
-        return _confirm(candidate, data)
+        found: list[Finding] = []
+        start = rejected.start
+        while True:
+            candidate = scanner.first(data, start, reach)
+            if candidate is None or candidate.start >= rejected.end:
+                return found
+            found += _confirm(candidate, data)
+            start = max(candidate.end, candidate.start + 1)
 
     def _apply(self, data: bytes, findings: list[Finding]) -> bytes:
         parts: list[bytes] = []

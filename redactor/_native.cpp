@@ -391,22 +391,35 @@ bool after_escape(std::string_view text, Py_ssize_t start) {
   return start >= 6 && text[start - 6] == '\\' && text[start - 5] == 'u' && hex4(text, start - 4);
 }
 
-// Not the continuation of a number, a decimal, a hyphenated ID or an E.164 phone number.
-bool free_standing(std::string_view text, Py_ssize_t start, Py_ssize_t end) {
+// As _validators.py says: a dash-joined run up to this long may be an ID's part, a run
+// after "+" up to this long a phone number; longer ones are card numbers all the same.
+const Py_ssize_t kLongestIdPart = 12;
+const Py_ssize_t kLongestPhone = 13;
+const Py_ssize_t kNoCard = 99;
+
+// How many digits a card starting at `start` needs, given what stands before it.
+Py_ssize_t fewest_digits_after(std::string_view text, Py_ssize_t start) {
+  if (start == 0) return 0;
+  unsigned char before = text[start - 1];
+  unsigned char prior = start >= 2 ? text[start - 2] : ' ';
+  if (is_digit(before)) return after_escape(text, start) ? 0 : kNoCard;
+  if (before == '-') return is_wordish(prior) ? kLongestIdPart + 1 : 0;
+  if (before == '.') return is_digit(prior) ? kNoCard : 0;
+  if (before == '+') return kLongestPhone + 1;
+  return 0;
+}
+
+// How many digits a card ending at `end` needs, given what follows it.
+Py_ssize_t fewest_digits_before(std::string_view text, Py_ssize_t end) {
   Py_ssize_t size = text.size();
-  if (start > 0) {
-    unsigned char before = text[start - 1];
-    unsigned char prior = start >= 2 ? text[start - 2] : ' ';
-    if (is_digit(before) && !after_escape(text, start)) return false;
-    if (before == '-' && is_wordish(prior)) return false;
-    if (before == '.' && is_digit(prior)) return false;
-    if (before == '+') return false;
-  }
-  if (end < size && text[end] == '-') {
-    unsigned char following = end + 1 < size ? text[end + 1] : ' ';
-    if (is_wordish(following)) return false;
-  }
-  return true;
+  if (end >= size || text[end] != '-') return 0;
+  unsigned char following = end + 1 < size ? text[end + 1] : ' ';
+  return is_wordish(following) ? kLongestIdPart + 1 : 0;
+}
+
+// Not the continuation of a number or a decimal, nor an ID's part or a phone number.
+bool free_standing(std::string_view text, Py_ssize_t start, Py_ssize_t end) {
+  return end - start >= std::max(fewest_digits_after(text, start), fewest_digits_before(text, end));
 }
 
 // Whether the value at `start` follows one of `keys` (trace_id=, "span_id": ...).

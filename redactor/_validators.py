@@ -24,6 +24,13 @@ _HEX = frozenset(b"0123456789ABCDEFabcdef")
 _ESCAPE_STARTS = frozenset(b"%\\0123456789")
 _DIGITS = frozenset(b"0123456789")
 _ESCAPE_STARTS_ONLY = frozenset(b"%\\")
+# A dash-joined run of digits this long or shorter may be a part of an ID (a UUID's last part
+# has 12 characters); a longer one is a card number all the same.
+_LONGEST_ID_PART = 12
+# After a "+", a run this long or shorter is taken for a phone number as logged in E.164
+# form; a longer one (a form body's "+" for a space, then 16 digits) is a card number.
+_LONGEST_PHONE = 13
+_NO_CARD = 99
 _PLAIN = bytes.maketrans(b"0123456789", bytes(range(10)))
 _DOUBLED = bytes.maketrans(b"0123456789", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)))
 
@@ -128,8 +135,10 @@ class PanValidator:
     def _longest_from(self, buf: bytes, groups: list[Span], first: int) -> int | None:
         if groups[first][1] - groups[first][0] < 4:
             return None  # card numbers are written with a first group of at least 4 digits
-        if first == 0 and not _left_clear(buf, groups[0][0]):
+        fewest = _fewest_digits_after(buf, groups[0][0]) if first == 0 else 0
+        if fewest > 19:
             return None
+        start = groups[0][0]
         best = None
         digits = buf[groups[first][0] : groups[first][1]]
         separator = None
@@ -144,8 +153,14 @@ class PanValidator:
             if len(digits) > 19:
                 break
             # Inside the run a window is bounded by separators; only the run's edges need a look.
-            edge_ok = last < len(groups) - 1 or _right_clear(buf, groups[last][1])
-            if edge_ok and self._is_pan(digits):
+            inside = last < len(groups) - 1
+            needed = max(fewest, 0 if inside else _fewest_digits_before(buf, groups[last][1]))
+            joined = _joined_before(buf, start) or (
+                not inside and _joined_after(buf, groups[last][1])
+            )
+            if separator == b"-" and joined:
+                needed = _NO_CARD  # dash-grouped digits inside a dashed ID: 5f0c-8123-4567...
+            if len(digits) >= needed and self._is_pan(digits):
                 best = last
         return best
 
@@ -184,26 +199,55 @@ def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
 
 
 def _free_standing(buf: bytes, start: int, end: int) -> bool:
-    """Reject digits that continue a number, a decimal or a hyphenated ID such as a UUID.
+    """Reject digits that continue a number, a decimal, a hyphenated ID or a phone number.
 
     Letters around the digits do not clear them: a PAN glued to a word (order_4242...) is
     still a PAN, and a random ID that holds a valid one by chance is as good as one.
     """
-    return _left_clear(buf, start) and _right_clear(buf, end)
+    return end - start >= max(_fewest_digits_after(buf, start), _fewest_digits_before(buf, end))
 
 
 def _left_clear(buf: bytes, start: int) -> bool:
+    return _fewest_digits_after(buf, start) == 0
+
+
+def _fewest_digits_after(buf: bytes, start: int) -> int:
+    """How many digits a card number starting at `start` needs, given what stands before it.
+
+    0 when nothing speaks against a card; more than 19 when nothing can be one (the digits
+    continue a number or are a decimal's fraction).
+    """
     if start == 0:
-        return True
+        return 0
     before = buf[start - 1]
     if 0x30 <= before <= 0x39:
-        return _after_escape(buf, start)
+        return 0 if _after_escape(buf, start) else _NO_CARD
     prior = buf[start - 2] if start >= 2 else 0x20
-    if before == 0x2D:  # '-': the tail of a hyphenated identifier such as a UUID
-        return prior not in _WORDISH
+    if _joined_before(buf, start):  # maybe the tail of a hyphenated identifier (a UUID)
+        return _LONGEST_ID_PART + 1
     if before == 0x2E:  # '.': the fraction of a decimal
-        return not 0x30 <= prior <= 0x39
-    return before != 0x2B  # '+': a phone number in E.164 form (+4915736625851)
+        return _NO_CARD if 0x30 <= prior <= 0x39 else 0
+    if before == 0x2B:  # '+': a phone number in E.164 form (+4915736625851), or a form's space
+        return _LONGEST_PHONE + 1
+    return 0
+
+
+def _fewest_digits_before(buf: bytes, end: int) -> int:
+    """How many digits a card number ending at `end` needs, given what follows it."""
+    # A dash and a word may continue a hyphenated identifier; a dot and digits do not make
+    # the number less of a card (a PAN serialised as a float, 4242424242424242.0, is one).
+    return _LONGEST_ID_PART + 1 if _joined_after(buf, end) else 0
+
+
+def _joined_before(buf: bytes, start: int) -> bool:
+    """Whether a dash joins the digits at `start` to a word before them (id-4242...)."""
+    return start >= 2 and buf[start - 1] == 0x2D and buf[start - 2] in _WORDISH
+
+
+def _joined_after(buf: bytes, end: int) -> bool:
+    """Whether a dash joins the digits ending at `end` to a word after them (4242...-id)."""
+    following = buf[end + 1] if end + 1 < len(buf) else 0x20
+    return end < len(buf) and buf[end] == 0x2D and following in _WORDISH
 
 
 def _after_escape(buf: bytes, start: int) -> bool:
@@ -215,15 +259,6 @@ def _after_escape(buf: bytes, start: int) -> bool:
 
 def _hex4(buf: bytes, start: int) -> bool:
     return len(buf) >= start + 4 and all(char in _HEX for char in buf[start : start + 4])
-
-
-def _right_clear(buf: bytes, end: int) -> bool:
-    if end >= len(buf):
-        return True
-    # A dash and a word continue a hyphenated identifier; a dot and digits do not make the
-    # number less of a card (a PAN serialised as a float, 4242424242424242.0, is still one).
-    following = buf[end + 1] if end + 1 < len(buf) else 0x20
-    return buf[end] != 0x2D or following not in _WORDISH
 
 
 _LOCAL_EDGE = frozenset(b"'.")

@@ -102,6 +102,8 @@ class VariableValues:
         value = marker.group(1)
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             start, end = start + 1, end - 1  # keep the quotes of a string's repr
+        if start >= end:
+            return None  # nothing shown: an empty string's repr, or a marker cut at its end
         return (offset(start), offset(end), entity)
 
     def _entity_at(self, source: str | None, column: int) -> str | None:

@@ -1,0 +1,96 @@
+"""Leaks that testers found by trying the product as users and attackers would, kept fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+import redactor
+
+CARD, EMAIL, CVC = "<CREDIT_CARD>", "<EMAIL_ADDRESS>", "<CARD_CVC>"
+KEY, BASIC, CLIENT = "<STRIPE_SECRET_KEY>", "<HTTP_CREDENTIALS>", "<STRIPE_CLIENT_SECRET>"
+BASIC_VALUE = "c2tfbGl2ZV81MU5xQWJjZGVmZ2hpams6"
+LIVE_KEY = "sk_live_51NqAbcdefghijklmnopqrstuvwxyz0123Kl"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An address trimmed out of a URL-encoded run no longer hides what came before it.
+        (
+            "msg=card%204242424242424242%20declined%20for%20jane%40example.com",
+            f"msg=card%20{CARD}%20declined%20for%20{EMAIL}",
+        ),
+        (
+            "msg=Card%204242%204242%204242%204242%20for%20jane%40example.com",
+            f"msg=Card%20{CARD}%20for%20{EMAIL}",
+        ),
+        (
+            "card%3D4242424242424242%26cvc%3D314%26email%3Djane%40example.com",
+            f"card%3D{CARD}%26cvc%3D{CVC}%26email%3D{EMAIL}",
+        ),
+        (f"key={LIVE_KEY}%20jane%40example.com", f"key={KEY}%20{EMAIL}"),
+        (
+            "next=%2Fdone%3Fcard%3D4242424242424242%26email%3Djane%40example.com",
+            f"next=%2Fdone%3Fcard%3D{CARD}%26email%3D{EMAIL}",
+        ),
+        # A dash or a plus beside a number too long to be an ID's part or a phone number.
+        ("order-4242424242424242", f"order-{CARD}"),
+        ("4242424242424242-x", f"{CARD}-x"),
+        ("ref-4242 4242 4242 4242", f"ref-{CARD}"),
+        ("4242 4242 4242 4242-visa", f"{CARD}-visa"),
+        ("msg=card+4242424242424242+declined", f"msg=card+{CARD}+declined"),
+        ("+4242424242424242", f"+{CARD}"),
+        # Basic credentials however the header is printed.
+        (f"{{'Authorization': b'Basic {BASIC_VALUE}'}}", f"{{'Authorization': b'Basic {BASIC}'}}"),
+        (f"[('authorization', b'Basic {BASIC_VALUE}')]", f"[('authorization', b'Basic {BASIC}')]"),
+        (f"Authorization: Basic%20{BASIC_VALUE}", f"Authorization: Basic%20{BASIC}"),
+        (f"authorization=Basic+{BASIC_VALUE}", f"authorization=Basic+{BASIC}"),
+        (f"Authorization = Basic\t{BASIC_VALUE}", f"Authorization = Basic\t{BASIC}"),
+        (
+            f'{{\\"Authorization\\": \\"Basic {BASIC_VALUE}\\"}}',
+            f'{{\\"Authorization\\": \\"Basic {BASIC}\\"}}',
+        ),
+        # Other spaces between a card's groups, raw and escaped.
+        ("4242\u20094242\u20094242\u20094242", CARD),
+        ("4242\u20074242\u20074242\u20074242", CARD),
+        ("4242\u30004242\u30004242\u30004242", CARD),
+        ("'4242\\u20094242\\u20094242\\u20094242'", f"'{CARD}'"),
+        ("b'4242\\xc2\\xa04242\\xc2\\xa04242\\xc2\\xa04242'", f"b'{CARD}'"),
+        # Cut short by a repr limit, grouped as README says cards may be.
+        ("'4242_4242_4242...'", f"'{CARD}'"),
+        ("'4242\xa04242\xa04242...'", f"'{CARD}'"),
+        ("'4242  4242  4242...'", f"'{CARD}'"),
+        # Customer Session and Account Session client secrets.
+        ("secret cuss_secret_Q1w2e3r4t5y6u7i8o9p0AaBbCcDdEeFfGg sent", f"secret {CLIENT} sent"),
+        ("accs_secret__RKuohJIxpuW6BsXl94Pnt1mw38Mlfi84N4KXJahYxkITml9", CLIENT),
+    ],
+)
+def test_found_by_testers(text: str, expected: str) -> None:
+    assert redactor.redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+4915736625851",  # a phone number in E.164 form
+        "session=5f0c2a9e-7d41-4c3b-8123-456789012345",  # dash-grouped digits inside a UUID
+        "ab-501800000009-x",  # a 12-digit part of a dashed ID (a Maestro number alone)
+    ],
+)
+def test_what_the_fixes_still_leave_alone(text: str) -> None:
+    assert redactor.redact(text) == text
+
+
+def test_an_empty_value_under_a_diagnose_corner_is_not_a_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Found by the differential fuzzer: a corner with nothing after it, under a line naming a
+    # security code, gave an empty finding at the very end of the text, and the replacement
+    # step failed on it (the engine then fell back to redacting line by line).
+    data = b"cvc = 'x'\n-> "
+    engine = redactor.Redactor()
+
+    out = engine.redact_bytes(data)
+
+    assert out == data
+    assert "redaction failed" not in capsys.readouterr().err
