@@ -172,11 +172,9 @@ def test_a_coroutine_target_is_awaited_with_redacted_text() -> None:
 
 @pytest.fixture
 def install() -> Iterator[Callable[..., int]]:
-    """`install_loguru`, undone afterwards: the logger gets loguru's own class back."""
-    original = type(logger)
+    """`install_loguru`, undone afterwards: the logger's core is no longer protected."""
     yield redactor.install_loguru
     logger.remove()
-    logger.__class__ = original
     from redactor.sinks._loguru_logger import _settings
 
     _settings.pop(logger._core, None)
@@ -479,3 +477,42 @@ def test_a_security_code_given_by_name_leaves_serialized_numbers_alone() -> None
     assert document["record"]["message"] == "code <CARD_CVC>"
     assert document["text"] == "code <CARD_CVC>\n"
     assert document["record"]["extra"] == {"cvc": "<CARD_CVC>"}
+
+
+def test_a_format_printing_a_security_code_field_alone_shows_its_placeholder() -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), format="{message} | {extra[cvc]}")
+
+    logger.bind(cvc="731").info("pay")
+    logger.patch(lambda record: record["extra"].update(cvc="842")).info("pay")
+
+    assert stream.getvalue() == "pay | <CARD_CVC>\npay | <CARD_CVC>\n"
+
+
+def test_install_loguru_covers_sinks_added_through_a_logger_bound_before_it(
+    install: Callable[..., int],
+) -> None:
+    early = logger.bind(service="payments")
+    install()
+    stream = io.StringIO()
+
+    early.add(stream, format="{message}")
+    logger.info("card {} key {}", PAN, KEY)
+
+    assert stream.getvalue() == "card <CREDIT_CARD> key <STRIPE_SECRET_KEY>\n"
+
+
+def test_a_grouped_card_cut_at_a_separator_by_the_repr_limit_goes(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), diagnose=True, backtrace=False)
+
+    def charge(note: str) -> None:
+        raise ValueError("declined")
+
+    note = "A" * 90 + "4242 4242 4242 4242"
+    try:
+        charge(note)
+    except ValueError:
+        logger.exception("failed")
+
+    assert "4242 4242" not in stream.getvalue()

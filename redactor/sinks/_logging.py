@@ -6,6 +6,7 @@ The message is rendered with its arguments, the traceback is rendered into `exc_
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -249,6 +250,7 @@ def install_logging(
     """
     chosen = RedactingFilter(redactor=redactor, recorder=recorder)
     protect_handler_errors(chosen)
+    _protect_formatted_output(chosen)
     current = logging.getLogRecordFactory()
     if not isinstance(current, _RecordFactory):
         logging.setLogRecordFactory(_RecordFactory(current, chosen))
@@ -264,6 +266,48 @@ def install_logging(
     if logging.lastResort is not None:
         _attach(logging.lastResort, chosen)
     return chosen
+
+
+class _RedactedFormat:
+    """`Handler.format` with a last look at the text it returns, before any handler writes it.
+
+    The record is redacted when it is made, but an app's filter may add fields later (request
+    bodies as `record.body`), and a formatter may print what no filter saw (`%(field)r`, a JSON
+    formatter's `default=repr`): the formatted text is what is stored, so it is checked too.
+    """
+
+    def __init__(self, stock: Callable[[logging.Handler, logging.LogRecord], str]) -> None:
+        self.stock = stock
+        self.chosen: RedactingFilter | None = None
+
+    def __get__(self, handler: logging.Handler | None, owner: type | None = None) -> Any:
+        if handler is None:
+            return self
+        return functools.partial(self, handler)
+
+    def __call__(self, handler: logging.Handler, record: logging.LogRecord) -> str:
+        text = self.stock(handler, record)
+        chosen = self.chosen
+        if chosen is None:
+            return text
+        try:
+            return redact_message(chosen.redactor, text)
+        except Exception as error:  # never raise into the app: withhold the text instead
+            report_failure("formatted log record withheld", error)
+            return chosen._marker(text)
+
+
+def _protect_formatted_output(chosen: RedactingFilter) -> None:
+    """Every handler's formatted text goes through the engine once more.
+
+    A second call keeps the first one's engine.
+    """
+    current = logging.Handler.__dict__["format"]
+    if not isinstance(current, _RedactedFormat):
+        current = _RedactedFormat(current)
+        logging.Handler.format = current  # type: ignore[assignment,method-assign]
+    if current.chosen is None:
+        current.chosen = chosen
 
 
 def _attach(target: logging.Filterer, chosen: RedactingFilter) -> None:

@@ -80,11 +80,11 @@ def safe_record(redactor: Redactor, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hide_arguments(redactor: Redactor, record: dict[str, Any] | None, text: str) -> str:
-    """`text` without the security codes the message took from arguments given by name."""
+    """`text` without the security codes of `extra` fields, wherever the format shows them."""
     extra = record.get("extra") if record is not None else None
     if record is None or not extra or not isinstance(extra, dict):
         return text
-    return hide_field_values(redactor, extra, str(record.get("message", "")), text)
+    return hide_field_values(redactor, extra, text)
 
 
 def _record_or_withheld(redactor: Redactor | None, record: dict[str, Any]) -> dict[str, Any]:
@@ -416,9 +416,10 @@ def install_loguru(
     """Put redaction in front of every sink the logger has now and every sink added later.
 
     The sinks present are wrapped in place (loguru has no public way to list them, so this
-    reaches into its handler table); `logger.add` then wraps each new sink in `loguru_sink`,
-    on this logger and on those its `bind`, `opt` and `patch` return. A sink already wrapped
-    is left alone, and a second call keeps the first call's engine for later sinks.
+    reaches into its handler table); `add` then wraps each new sink in `loguru_sink`, on this
+    logger and on every logger sharing its handlers (made by `bind`, `opt` or `patch`, before
+    the call or after). A sink already wrapped is left alone, and a second call keeps the first
+    call's engine for later sinks.
 
     Returns:
         How many sinks present at the call were wrapped.

@@ -1,7 +1,9 @@
-"""A loguru logger whose `add` puts redaction in front of every sink it is given.
+"""loguru's `add`, putting redaction in front of every sink added to a protected core.
 
-`install_loguru` gives loguru's logger object this class, so sinks added after the call
-(by the app, a framework or `logger.configure`) are covered as well as the existing ones.
+`install_loguru` registers the core of a logger (the handler table that every logger made
+from it by `bind`, `opt` or `patch` shares, also those made before the call), so that sinks
+added afterwards (by the app, a framework or `logger.configure`) are covered as well as the
+existing ones, whichever of those loggers adds them.
 """
 
 from __future__ import annotations
@@ -36,64 +38,42 @@ _ADD_OPTIONS = frozenset(
 # loguru's stubs describe the public logger only; its class is taken as it is at run time.
 Logger: Any = _logger.Logger
 
-# Engine and recorder per loguru core (shared by all loggers made from one by bind/opt/patch).
-# A logger copied or sent to another process keeps the class but uses the defaults.
+# Engine and recorder per protected loguru core. A logger sent to another process (enqueue
+# with multiprocessing) has a core of its own there, with the defaults.
 _settings: weakref.WeakKeyDictionary[Any, tuple[Redactor | None, ErrorRecorder | None]] = (
     weakref.WeakKeyDictionary()
 )
+_loguru_add = Logger.add
 
 
-class RedactingLogger(Logger):  # type: ignore[misc]
-    """loguru's logger, with `add` wrapping each new sink in `loguru_sink` first.
-
-    A sink made with `loguru_sink` already is added as it is; the loggers that `bind`, `opt`
-    and `patch` return are of this class too.
-    """
-
-    def add(self, sink: Any, **options: Any) -> int:
-        """`logger.add`, with only redacted text reaching `sink`."""
-        redactor, recorder = _settings.get(self._core, (None, None))
-        if isinstance(sink, (RedactingSink, AsyncRedactingSink)):
-            return int(super().add(sink, **options))
-        if isinstance(sink, (str, os.PathLike)):
-            file_options = {k: v for k, v in options.items() if k not in _ADD_OPTIONS}
-            options = {k: v for k, v in options.items() if k in _ADD_OPTIONS}
-            sink = loguru_sink(sink, redactor=redactor, recorder=recorder, **file_options)
-        else:
-            sink = loguru_sink(sink, redactor=redactor, recorder=recorder)
-        return int(super().add(sink, **options))
-
-    def bind(__self, **kwargs: Any) -> RedactingLogger:  # as loguru: a key may be `self`
-        """`logger.bind`, keeping the protection."""
-        return _protected(super().bind(**kwargs))
-
-    def opt(self, *args: Any, **kwargs: Any) -> RedactingLogger:
-        """`logger.opt`, keeping the protection."""
-        return _protected(super().opt(*args, **kwargs))
-
-    def patch(self, patcher: Any) -> RedactingLogger:
-        """`logger.patch`, keeping the protection."""
-        return _protected(super().patch(patcher))
+def _add(self: Any, sink: Any, **options: Any) -> int:
+    """`logger.add`, with only redacted text reaching `sink` when the core is protected."""
+    settings = _settings.get(self._core)
+    if settings is None or isinstance(sink, (RedactingSink, AsyncRedactingSink)):
+        return int(_loguru_add(self, sink, **options))
+    redactor, recorder = settings
+    if isinstance(sink, (str, os.PathLike)):
+        file_options = {k: v for k, v in options.items() if k not in _ADD_OPTIONS}
+        options = {k: v for k, v in options.items() if k in _ADD_OPTIONS}
+        sink = loguru_sink(sink, redactor=redactor, recorder=recorder, **file_options)
+    else:
+        sink = loguru_sink(sink, redactor=redactor, recorder=recorder)
+    return int(_loguru_add(self, sink, **options))
 
 
-def _protected(logger: Any) -> RedactingLogger:
-    if type(logger) is Logger:
-        logger.__class__ = RedactingLogger
-    result: RedactingLogger = logger
-    return result
+_add.__doc__ = _loguru_add.__doc__
 
 
 def protect_later_sinks(
     logger: Any, redactor: Redactor | None, recorder: ErrorRecorder | None
 ) -> bool:
-    """Make `logger.add` wrap the sinks it gets from now on; False for a logger of another class.
+    """Make `add` wrap the sinks `logger`'s core gets from now on; False if it is not loguru's.
 
     A second call keeps the engine and recorder of the first.
     """
-    if type(logger) is RedactingLogger:
-        return True
-    if type(logger) is not Logger:
+    if not isinstance(logger, Logger):
         return False
     _settings.setdefault(logger._core, (redactor, recorder))
-    logger.__class__ = RedactingLogger
+    if Logger.add is not _add:  # once per process: loguru's class, for all its loggers
+        Logger.add = _add
     return True

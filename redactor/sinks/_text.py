@@ -62,8 +62,8 @@ def redact_field(redactor: Redactor, name: object, value: Any) -> Any:
     is only recognisable by its key.
     """
     entity = redactor.entity_for_name(name) if isinstance(name, str) else None
-    if entity is not None and isinstance(value, str | int) and not isinstance(value, bool):
-        return redactor.placeholder(entity)
+    if entity is not None and value is not None and not isinstance(value, bool):
+        return redactor.placeholder(entity)  # also a list, bytes or object holding the code
     return redact_value(redactor, value)
 
 
@@ -79,21 +79,20 @@ def hide_named_values(redactor: Redactor, fields: Mapping[Any, Any]) -> dict[Any
     return {key: hidden.get(key, value) for key, value in fields.items()}
 
 
-def hide_field_values(
-    redactor: Redactor, fields: Mapping[Any, Any], message: str, text: str
-) -> str:
-    """`text` with the values of `fields` under sensitive names replaced, when `message` has one.
+def hide_field_values(redactor: Redactor, fields: Mapping[Any, Any], text: str) -> str:
+    """`text` with the values of `fields` under sensitive names replaced wherever it shows them.
 
-    loguru puts the arguments given by name both in `extra` and in the message; in `extra`
-    they are redacted by key, and this finds them in the formatted text. Only the exact
-    value counts, not as part of a longer number; a JSON document stays valid JSON.
+    loguru puts the arguments given by name both in `extra` and in the message, and a format
+    may print an extra field by itself (`{extra[cvc]}`); in `extra` they are redacted by key,
+    and this finds them in the formatted text. Only the exact value counts, not as part of a
+    longer number; a JSON document stays valid JSON.
     """
     hidden = _sensitive_values(redactor, fields)
     if not hidden:
         return text
     by_value = {str(fields[key]): placeholder for key, placeholder in hidden.items()}
     pattern = _value_pattern(by_value)
-    if pattern.search(message) is None:
+    if pattern.search(text) is None:
         return text
     if text.startswith(_JSON_START):
         return _hide_in_json(pattern, by_value, text)
@@ -103,7 +102,7 @@ def hide_field_values(
 def _sensitive_values(redactor: Redactor, fields: Mapping[Any, Any]) -> dict[Any, str]:
     hidden: dict[Any, str] = {}
     for key, value in fields.items():
-        if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        if value is None or isinstance(value, bool) or str(value) == "":
             continue
         entity = redactor.entity_for_name(key) if isinstance(key, str) else None
         if entity is not None:
@@ -157,10 +156,18 @@ def _redact_number(redactor: Redactor, value: int | float) -> int | float | str:
 
 
 def _redact_object(redactor: Redactor, value: object) -> object:
-    """Any other object is kept if its text is clean; else its redacted text stands in."""
+    """Any other object is kept if its text is clean; else its redacted text stands in.
+
+    Both `str()` and `repr()` are looked at: a formatter may print either (`%(field)r`, a JSON
+    formatter's `default=repr`).
+    """
     text = str(value)
     redacted = redact_message(redactor, text)
-    return value if redacted == text else redacted
+    if redacted != text:
+        return redacted
+    shown = repr(value)
+    redacted = redact_message(redactor, shown)
+    return value if redacted == shown else redacted
 
 
 def _redact_coloured(redactor: Redactor, text: str) -> str:
