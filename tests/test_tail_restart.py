@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.test_tail_support import (
     Daemon,
     append,
@@ -108,12 +110,12 @@ def test_a_partial_line_is_written_after_the_timeout(tmp_path: Path, daemons: li
     daemon.wait_output(b"no newline yet, now ended\n")
 
 
+@pytest.mark.parametrize("separator", [b" ", b"\t", b"+"])
 def test_a_card_number_cut_by_the_partial_line_timeout_does_not_leak(
-    tmp_path: Path, daemons: list[Daemon]
+    tmp_path: Path, daemons: list[Daemon], separator: bytes
 ) -> None:
-    output = _cut_by_the_timeout(
-        tmp_path, daemons, b"paid with card ", b"4242 4242", b" 4242 4242 ok\n"
-    )
+    groups = separator.join([b"4242"] * 3) + separator  # cut right after a separator
+    output = _cut_by_the_timeout(tmp_path, daemons, b"paid with card ", groups, b"4242 ok\n")
 
     assert output == b"paid with card <CREDIT_CARD> ok\n"
 

@@ -46,7 +46,9 @@ def fingerprint(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-_LAST_WORD = re.compile(rb"(?:\d[\d \-]*)?\S*\Z")
+# The last word of an unfinished line, with the digit groups before it: grouped by any of the
+# separators a card number may have (tabs, "+", "_", %-escapes too), which split no word.
+_LAST_WORD = re.compile(rb"(?:\d(?:[\d \t+_-]|%2[0BbDd]|%09)*)?\S*\Z")
 
 
 def held_suffix(raw: bytes) -> int:
