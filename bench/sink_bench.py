@@ -76,11 +76,16 @@ def installed_run(folder: Path, protected: bool, secret: bool, count: int) -> fl
     if not protected:
         return stdlib_run(folder, False, secret, count)
     previous = logging.getLogRecordFactory()
+    # install_logging also replaces two methods of logging.Handler: put all of it back, or
+    # every later run (the baselines too) would pay for it.
+    stock = {name: logging.Handler.__dict__[name] for name in ("format", "handleError")}
     redactor.install_logging()
     try:
         return stdlib_run(folder, False, secret, count)
     finally:
         logging.setLogRecordFactory(previous)
+        for name, method in stock.items():
+            setattr(logging.Handler, name, method)
 
 
 def best_pair(measure: Callable[[bool], float], rounds: int) -> tuple[float, float]:

@@ -6,7 +6,6 @@ The message is rendered with its arguments, the traceback is rendered into `exc_
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -268,33 +267,25 @@ def install_logging(
     return chosen
 
 
-class _RedactedFormat:
+_STOCK_FORMAT = logging.Handler.format
+# The filter whose engine checks every handler's formatted text, once install_logging ran.
+_format_check: list[RedactingFilter] = []
+
+
+def _checked_format(handler: logging.Handler, record: logging.LogRecord) -> str:
     """`Handler.format` with a last look at the text it returns, before any handler writes it.
 
     The record is redacted when it is made, but an app's filter may add fields later (request
     bodies as `record.body`), and a formatter may print what no filter saw (`%(field)r`, a JSON
     formatter's `default=repr`): the formatted text is what is stored, so it is checked too.
     """
-
-    def __init__(self, stock: Callable[[logging.Handler, logging.LogRecord], str]) -> None:
-        self.stock = stock
-        self.chosen: RedactingFilter | None = None
-
-    def __get__(self, handler: logging.Handler | None, owner: type | None = None) -> Any:
-        if handler is None:
-            return self
-        return functools.partial(self, handler)
-
-    def __call__(self, handler: logging.Handler, record: logging.LogRecord) -> str:
-        text = self.stock(handler, record)
-        chosen = self.chosen
-        if chosen is None:
-            return text
-        try:
-            return redact_message(chosen.redactor, text)
-        except Exception as error:  # never raise into the app: withhold the text instead
-            report_failure("formatted log record withheld", error)
-            return chosen._marker(text)
+    text = _STOCK_FORMAT(handler, record)
+    chosen = _format_check[0]
+    try:
+        return redact_message(chosen._redactor or chosen.redactor, text)
+    except Exception as error:  # never raise into the app: withhold the text instead
+        report_failure("formatted log record withheld", error)
+        return chosen._marker(text)
 
 
 def _protect_formatted_output(chosen: RedactingFilter) -> None:
@@ -302,12 +293,9 @@ def _protect_formatted_output(chosen: RedactingFilter) -> None:
 
     A second call keeps the first one's engine.
     """
-    current = logging.Handler.__dict__["format"]
-    if not isinstance(current, _RedactedFormat):
-        current = _RedactedFormat(current)
-        logging.Handler.format = current  # type: ignore[assignment,method-assign]
-    if current.chosen is None:
-        current.chosen = chosen
+    if logging.Handler.__dict__["format"] is _STOCK_FORMAT:
+        _format_check[:] = [chosen]
+        logging.Handler.format = _checked_format  # type: ignore[method-assign,assignment]
 
 
 def _attach(target: logging.Filterer, chosen: RedactingFilter) -> None:
