@@ -45,6 +45,7 @@ class RedactSettings:
     """The `[redact]` table: which rule packs, and how matches are replaced."""
 
     packs: list[str] = field(default_factory=list)
+    bundled_packs: bool = True
     mode: Mode = "placeholder"
     placeholder: str = "<{entity}>"
     withheld_marker: str = "<WITHHELD {bytes} bytes>"
@@ -120,15 +121,27 @@ def _check_redact(settings: RedactSettings, source: str) -> None:
     for rule_id, rule in settings.rules.items():
         key = f"redact.rules.{rule_id}"
         if not 0 <= rule.keep_first <= 6:
-            raise ConfigError(source, f"{key}.keep_first", "PCI allows at most the first 6 digits")
+            raise ConfigError(source, f"{key}.keep_first", "PCI allows 0 to 6 first digits")
         if not 0 <= rule.keep_last <= 4:
-            raise ConfigError(source, f"{key}.keep_last", "PCI allows at most the last 4 digits")
-    if "{entity}" not in settings.placeholder:
-        raise ConfigError(source, "redact.placeholder", "expected a string containing {entity}")
-    if "{bytes}" not in settings.withheld_marker:
-        raise ConfigError(source, "redact.withheld_marker", "expected a string with {bytes}")
+            raise ConfigError(source, f"{key}.keep_last", "PCI allows 0 to 4 last digits")
+        if rule.placeholder is not None:
+            _check_template(rule.placeholder, "entity", source, f"{key}.placeholder")
+    _check_template(settings.placeholder, "entity", source, "redact.placeholder")
+    _check_template(settings.withheld_marker, "bytes", source, "redact.withheld_marker")
     if not 8 <= settings.hmac.length <= 64:
-        raise ConfigError(source, "redact.hmac.length", "expected 8 to 64 hex digits")
+        raise ConfigError(source, "redact.hmac.length", "expected 8 to 64 token characters")
+
+
+def _check_template(template: str, field: str, source: str, key: str) -> None:
+    """A placeholder or marker must name `field` and no other: it is filled in per secret."""
+    try:
+        template.format(**{field: "x"})
+    except (KeyError, IndexError, ValueError, AttributeError):
+        raise ConfigError(
+            source, key, f"expected a text whose only {{...}} field is {{{field}}}"
+        ) from None
+    if "{" + field not in template:
+        raise ConfigError(source, key, f"expected a text containing {{{field}}}")
 
 
 def expand_env(value: str, source: str, key: str) -> str:

@@ -91,7 +91,8 @@ class Redactor:
         self.config = config if config is not None else load_config()
         settings = self.config.redact
         source = str(self.config.source or "<defaults>")
-        rule_set = load_rules(pack_paths(settings.packs, self.config.base_dir, source))
+        paths = pack_paths(settings.packs, self.config.base_dir, source, settings.bundled_packs)
+        rule_set = load_rules(paths)
         self.rules = _enabled(rule_set, settings.rules, source)
         self._compiled = [self._compile(rule, rule_set) for rule in self.rules]
         self._replacers = {c.rule.id: c.replacer for c in self._compiled}

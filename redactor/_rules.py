@@ -79,11 +79,13 @@ class RuleSet:
         return next((rule for rule in self.rules if rule.id == rule_id), None)
 
 
-def pack_paths(patterns: list[str], base: Path, source: str) -> list[Path]:
-    """Expand the configured pack globs; with none configured, the bundled packs."""
-    if not patterns:
-        return sorted(bundled_rules_dir().glob("*.toml"))
-    paths: list[Path] = []
+def pack_paths(patterns: list[str], base: Path, source: str, bundled: bool = True) -> list[Path]:
+    """The bundled packs (unless `bundled` is False), then the configured pack globs.
+
+    A configured pack adds rules, or replaces a bundled rule by giving its ID: a config that
+    names a pack of its own keeps the card, key and email rules unless it turns them off.
+    """
+    paths = sorted(bundled_rules_dir().glob("*.toml")) if bundled or not patterns else []
     for pattern in patterns:
         full = pattern if Path(pattern).is_absolute() else str(base / pattern)
         matches = sorted(glob.glob(full))

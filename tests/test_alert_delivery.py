@@ -238,6 +238,22 @@ def test_alerts_test_command_sends_to_a_channel(tmp_path: Path, capsys: Any) -> 
     assert "hook (" in capsys.readouterr().out
 
 
+def test_a_failed_delivery_names_the_channel_without_its_token(tmp_path: Path, capsys: Any) -> None:
+    from redactor._cli import main
+
+    with webhook_server() as hook:
+        hook.status = 501
+        url = f"jsons://user:PASSWORDX@127.0.0.1:{hook.port}/hooks/T0000/XXSECRETTOKENXX"
+        path = write_config(tmp_path, {"hook": url}, RULE)
+
+        status = main(["--config", str(path), "alerts", "test", "hook"])
+
+    out, err = capsys.readouterr()
+    assert status != 0 and "FAILED" in out
+    for part in ("XXSECRETTOKENXX", "PASSWORDX", "T0000"):
+        assert part not in out + err
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [

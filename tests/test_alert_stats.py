@@ -51,3 +51,20 @@ def test_an_unreadable_input_is_one_line_naming_it(
     assert done.returncode == 1
     assert done.stderr == f"redactor: {name}: {problem}\n"
     assert done.stdout == ""
+
+
+def test_more_errors_than_logged_requests_gives_no_share_above_one_hundred_percent(
+    tmp_path: Path,
+) -> None:
+    response = (
+        "2027-01-15 08:00:01 INFO stripe: message='Stripe API response' "
+        "path=https://api.stripe.com/v1/charges response_code=200\n"
+    )
+    errors = LINE + LINE.replace(b"req_Card0001", b"req_Card0002")
+    (tmp_path / "app.log").write_bytes(response.encode() + errors)
+
+    done = stats("app.log", cwd=tmp_path)
+
+    total = done.stdout.splitlines()[-1]
+    assert total.split()[:2] == ["total", "2;"]
+    assert "%" not in total and "1 requests logged" in total

@@ -55,6 +55,22 @@ def test_the_bundled_config_checks_clean() -> None:
             "redact.rules.card-number.keep_last",
             "expected an integer",
         ),
+        (
+            "[redact]\nplaceholder = '<{entity}:{value}>'\n",
+            "redact.placeholder",
+            "only {...} field is {entity}",
+        ),
+        ("[redact]\nplaceholder = '<{entity}{0}>'\n", "redact.placeholder", "{entity}"),
+        (
+            "[redact]\nwithheld_marker = '{bytes} {line}'\n",
+            "redact.withheld_marker",
+            "only {...} field is {bytes}",
+        ),
+        (
+            "[redact.rules.card-number]\nplaceholder = '<{kind}>'\n",
+            "redact.rules.card-number.placeholder",
+            "{entity}",
+        ),
     ],
 )
 def test_config_errors_name_file_and_key(
@@ -123,13 +139,22 @@ def test_invalid_toml_is_reported(tmp_path: Path) -> None:
         load_config(config)
 
 
-def test_a_custom_rule_pack_adds_a_detector(tmp_path: Path) -> None:
+def test_a_custom_rule_pack_adds_a_detector_and_keeps_the_bundled_ones(tmp_path: Path) -> None:
     write(tmp_path / "custom.toml", GOOD_RULE)
     toml = '[redact]\npacks = ["custom.toml"]\n'
 
-    out = redactor_with(tmp_path, toml).redact("token otk_0123456789abcdef used")
+    out = redactor_with(tmp_path, toml).redact("token otk_0123456789abcdef card 4242424242424242")
 
-    assert out == "token <ORDER_TOKEN> used"
+    assert out == "token <ORDER_TOKEN> card <CREDIT_CARD>"
+
+
+def test_bundled_packs_false_loads_only_the_configured_packs(tmp_path: Path) -> None:
+    write(tmp_path / "custom.toml", GOOD_RULE)
+    toml = '[redact]\npacks = ["custom.toml"]\nbundled_packs = false\n'
+
+    out = redactor_with(tmp_path, toml).redact("token otk_0123456789abcdef card 4242424242424242")
+
+    assert out == "token <ORDER_TOKEN> card 4242424242424242"
 
 
 def test_a_custom_digits_only_rule_is_found_inside_a_rejected_card_candidate(

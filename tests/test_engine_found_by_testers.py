@@ -94,3 +94,11 @@ def test_an_empty_value_under_a_diagnose_corner_is_not_a_failure(
 
     assert out == data
     assert "redaction failed" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text", ["id=4242424242424242", "d=4242424242424242", "id=4242 4242 4242 4242"]
+)
+def test_a_card_after_a_short_key_at_the_very_start_of_the_text(text: str) -> None:
+    # Only keys ending in "_id=" mark a plain number as an ID; "id=" first in a text is a key.
+    assert redactor.redact(text) == text.split("=")[0] + "=" + CARD

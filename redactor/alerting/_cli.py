@@ -126,6 +126,8 @@ def format_stats(aggregator: Aggregator, spark: bool, width: int = 40) -> str:
         lines.append(row)
     requests = aggregator.requests_total
     ratio = f", {total / requests:.1%} of {requests} requests" if requests else ""
+    if total > requests > 0:  # not every call logs its response line (stripe logs at INFO)
+        ratio = f"; {requests} requests logged"
     lines.append(
         f"{'total':<28} {total:>7}{ratio}; span {_span(end - start)}; "
         f"{aggregator.duplicates} repeated request IDs merged"

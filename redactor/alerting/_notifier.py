@@ -84,7 +84,7 @@ def apprise_send(url: str, rendered: Rendered) -> Delivery:
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return Delivery(False, "not a valid apprise URL")
-    privacy = notifier[0].url(privacy=True)
+    shown = masked(url)  # apprise's own privacy form keeps a webhook's token in the path
     with notifier.notify(
         body=rendered.body,
         title=rendered.title,
@@ -92,8 +92,8 @@ def apprise_send(url: str, rendered: Rendered) -> Delivery:
         log_level=logging.WARNING,
     ) as result:
         if bool(result):
-            return Delivery(True, f"{privacy}: {result.status.name}")
-        return Delivery(False, f"{privacy}: {result.status.name}{_messages(result)}")
+            return Delivery(True, f"{shown}: {result.status.name}")
+        return Delivery(False, f"{shown}: {result.status.name}{_messages(result)}")
 
 
 def _messages(result: Any) -> str:
