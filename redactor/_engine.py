@@ -58,20 +58,30 @@ class RedactionStats:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.by_entity: Counter[str] = Counter()
+        self._counted: Counter[str] = Counter()
+        self._native: RecordRedactor | None = None
         self.withheld_lines = 0
         self.withheld_bytes = 0
 
+    @property
+    def by_entity(self) -> Counter[str]:
+        """Findings so far by entity, counted here and by the C++ path."""
+        with self._lock:
+            total = Counter(self._counted)
+        if self._native is not None:
+            total.update(self._native.counts())
+        return total
+
+    def count_natively(self, native: RecordRedactor) -> None:
+        """Include what `native` counts itself, as it redacts."""
+        self._native = native
+
     def count(self, findings: list[Finding]) -> None:
         """Add the findings of one redaction."""
-        self.count_entities([finding.entity for finding in findings])
-
-    def count_entities(self, entities: list[str]) -> None:
-        """Add one finding of each of `entities`."""
-        counts = self.by_entity
+        counts = self._counted
         with self._lock:  # item by item, as a dict: Counter's own ways cost more for one or two
-            for entity in entities:
-                counts[entity] = counts.get(entity, 0) + 1
+            for finding in findings:
+                counts[finding.entity] = counts.get(finding.entity, 0) + 1
 
     def withhold(self, size: int) -> None:
         """Record one line (or chunk) that could not be redacted and was withheld."""
@@ -109,6 +119,8 @@ class Redactor:
         self.stats = RedactionStats()
         self._extra = _extra_analyzer(self.config)
         self._native = self._native_engine()
+        if self._native is not None:
+            self.stats.count_natively(self._native)
 
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Redactor:
@@ -153,9 +165,8 @@ class Redactor:
                 done = None
             if done is data:  # nothing to redact
                 return text
-            if isinstance(done, tuple):  # None: something in it needs the Python engine
-                self.stats.count_entities(done[1])
-                return done[0].decode("utf-8", "surrogatepass")
+            if done is not None:  # redacted and counted; None: the Python engine's to do
+                return done.decode("utf-8", "surrogatepass")
         if self._extra is None and not self._scanner.matches(data) and not has_colour_codes(data):
             return text  # the common case for an app's records: one RE2 call, no copies
         try:
@@ -166,7 +177,7 @@ class Redactor:
         if not findings:
             return text
         self.stats.count(findings)
-        return self._apply(data, findings).decode("utf-8", "surrogatepass")
+        return self._apply(data, _whole_characters(data, findings)).decode("utf-8", "surrogatepass")
 
     def redact_bytes(self, data: bytes, context: bytes = b"") -> bytes:
         """Return `data` with every secret replaced; a line that fails is withheld, not passed.
@@ -203,7 +214,17 @@ class Redactor:
         if isinstance(data, bytes):
             return self._find(data)
         raw = data.encode("utf-8", "surrogatepass")
-        return [_to_characters(raw, finding) for finding in self._find(raw)]
+        return [_to_characters(raw, finding) for finding in _whole_characters(raw, self._find(raw))]
+
+    @property
+    def native(self) -> RecordRedactor | None:
+        """The C++ redaction of short texts, where its answers are this `redact`'s; else None.
+
+        None with extra recognisers, which only Python runs, and in a subclass that redacts
+        its own way.
+        """
+        own_way = type(self).redact is not Redactor.redact
+        return None if self._extra is not None or own_way else self._native
 
     @property
     def scan_loop(self) -> str:
@@ -459,6 +480,25 @@ def _enabled(rule_set: RuleSet, overrides: dict[str, RuleSettings], source: str)
     # Card candidates go last: at one position RE2 prefers the earlier alternative, and an
     # email address whose local part starts with digits must win over the digits inside it.
     return sorted(chosen, key=lambda rule: rule.validator == "pan")
+
+
+def _whole_characters(data: bytes, findings: list[Finding]) -> list[Finding]:
+    """`findings` widened to whole characters, for a text that is decoded again.
+
+    A lone surrogate in a str, encoded with surrogatepass, is three bytes that are not
+    UTF-8: RE2 reads them one by one, and a match may start on the second.
+    """
+    if data.isascii():
+        return findings
+    widened = []
+    for finding in findings:
+        start, end = finding.start, finding.end
+        while start > 0 and 0x80 <= data[start] < 0xC0:  # a continuation byte
+            start -= 1
+        while end < len(data) and 0x80 <= data[end] < 0xC0:
+            end += 1
+        widened.append(finding._replace(start=start, end=end))
+    return widened
 
 
 def _to_characters(raw: bytes, finding: Finding) -> Finding:

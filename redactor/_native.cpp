@@ -1,5 +1,6 @@
 // The engine's hot path in C++: the scan loop over the RE2 objects that google-re2 compiled,
-// the PAN check, and the whole redaction of the common cases (RecordRedactor, below).
+// the PAN check, the whole redaction of the common cases (RecordRedactor, below) and of an
+// app's plain stdlib log records (LogRecordFilter).
 //
 // google-re2's Python binding costs about 0.35 µs a call (argument conversion, a list of
 // spans, the GIL released and taken back), more than RE2 needs to find the next match. This
@@ -12,6 +13,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -368,6 +370,7 @@ typedef struct {
   PyObject* entities;  // a list: the entity of each rule, handed back for the counts
   std::vector<FastRule>* rules;
   std::vector<std::string>* file_extensions;  // top-level "domains" that are file types
+  std::atomic<unsigned long long>* counts;    // findings of each rule, for the engine's stats
 } RecordObject;
 
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -611,6 +614,24 @@ PyObject* Record_judge(RecordObject* self, PyObject* arg) {
   return Py_BuildValue("(NN)", entries, corners);
 }
 
+// The redaction of `text` by the common cases, into `output` with the rule of each finding
+// in `rules` (both left empty when nothing is found), counted; false when Python must do it.
+bool redact_plain(const RecordObject* self, std::string_view text, std::string* output,
+                  std::vector<int>* rules) {
+  std::vector<Finding> found;
+  if (!find_plain(self, text, &found)) return false;
+  Py_ssize_t position = 0;
+  for (const Finding& finding : found) {
+    output->append(text.substr(position, finding.start - position));
+    output->append((*self->rules)[finding.rule].placeholder);
+    position = finding.end;
+    rules->push_back(finding.rule);
+    self->counts[finding.rule].fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!found.empty()) output->append(text.substr(position));
+  return true;
+}
+
 PyObject* Record_redact(RecordObject* self, PyObject* arg) {
   if (!initialised(self->rules)) return nullptr;
   if (!PyBytes_Check(arg)) {
@@ -618,27 +639,29 @@ PyObject* Record_redact(RecordObject* self, PyObject* arg) {
     return nullptr;
   }
   std::string_view text(PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
-  std::vector<Finding> found;
-  if (!find_plain(self, text, &found)) Py_RETURN_NONE;
-  if (found.empty()) {  // the usual answer for an app's records: the text itself
-    Py_INCREF(arg);
-    return arg;
-  }
-  PyObject* rules = PyList_New(found.size());  // the entity of each finding
-  if (rules == nullptr) return nullptr;
   std::string output;
-  Py_ssize_t position = 0;
-  for (size_t index = 0; index < found.size(); ++index) {
-    const Finding& finding = found[index];
-    output.append(text.substr(position, finding.start - position));
-    output.append((*self->rules)[finding.rule].placeholder);
-    position = finding.end;
-    PyObject* entity = PyList_GET_ITEM(self->entities, finding.rule);
-    Py_INCREF(entity);
-    PyList_SET_ITEM(rules, index, entity);
+  std::vector<int> rules;
+  if (!redact_plain(self, text, &output, &rules)) Py_RETURN_NONE;
+  if (rules.empty()) return Py_NewRef(arg);  // the usual answer for an app's records
+  return PyBytes_FromStringAndSize(output.data(), static_cast<Py_ssize_t>(output.size()));
+}
+
+// counts(): {entity: findings} of what redact() and LogRecordFilter redacted so far.
+PyObject* Record_counts(RecordObject* self, PyObject*) {
+  if (!initialised(self->rules)) return nullptr;
+  PyObject* counts = PyDict_New();
+  for (size_t rule = 0; counts != nullptr && rule < self->rules->size(); ++rule) {
+    unsigned long long found = self->counts[rule].load(std::memory_order_relaxed);
+    if (found == 0) continue;
+    PyObject* entity = PyList_GET_ITEM(self->entities, rule);
+    PyObject* before = PyDict_GetItemWithError(counts, entity);
+    PyObject* total = PyLong_FromUnsignedLongLong(
+        found + (before != nullptr ? PyLong_AsUnsignedLongLong(before) : 0));
+    if (total == nullptr || PyErr_Occurred() || PyDict_SetItem(counts, entity, total) < 0)
+      Py_CLEAR(counts);
+    Py_XDECREF(total);
   }
-  output.append(text.substr(position));
-  return Py_BuildValue("(y#N)", output.data(), static_cast<Py_ssize_t>(output.size()), rules);
+  return counts;
 }
 
 bool read_strings(PyObject* items, std::vector<std::string>* out) {
@@ -700,6 +723,8 @@ int Record_init(RecordObject* self, PyObject* args, PyObject*) {
   Py_XSETREF(self->entities, entities);
   delete self->rules;
   delete self->file_extensions;
+  delete[] self->counts;
+  self->counts = new std::atomic<unsigned long long>[parsed_rules->size()]();
   self->rules = parsed_rules.release();
   self->file_extensions = parsed_extensions.release();
   return 0;
@@ -711,18 +736,189 @@ void Record_dealloc(RecordObject* self) {
   Py_XDECREF(self->entities);
   delete self->rules;
   delete self->file_extensions;
+  delete[] self->counts;
   Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
 }
 
 PyMethodDef record_methods[] = {
     {"redact", reinterpret_cast<PyCFunction>(Record_redact), METH_O,
-     "redact(data) -> data | (output, [entity of each finding]) | None (ask Python)."},
+     "redact(data) -> data (clean) | output (counted) | None (ask Python)."},
+    {"counts", reinterpret_cast<PyCFunction>(Record_counts), METH_NOARGS,
+     "counts() -> {entity: findings redact() and LogRecordFilter counted}."},
     {"judge", reinterpret_cast<PyCFunction>(Record_judge), METH_O,
      "judge(data) -> ([(rule, start, end, settled)], [marker start]); unsettled: Python's."},
     {nullptr, nullptr, 0, nullptr},
 };
 
 PyTypeObject RecordType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+// A stdlib logging.LogRecord redacted in place, for an app's usual record: a plain record as
+// LogRecord.__init__ left it, a str message with a tuple of arguments, no exception, no
+// stack, no `extra=` field, no JSON or colour, a text the RecordRedactor settles alone.
+// Anything else is left untouched for the Python filter, which is the reference.
+
+// The attributes looked at, in the order of kFieldNames.
+enum Field { kName, kMsg, kArgs, kExcInfo, kExcText, kStackInfo, kFields };
+const char* const kFieldNames[kFields] = {"name",     "msg",      "args",
+                                          "exc_info", "exc_text", "stack_info"};
+
+typedef struct {
+  PyObject_HEAD
+  RecordObject* redactor;
+  PyObject* record_class;  // only this exact class: a subclass may render its message otherwise
+  PyObject* done;          // the `args` that mark a record redacted
+  PyObject* keys;          // a tuple: the attribute names of a fresh record, in their order
+  PyObject* fallback;      // the Python filter, for every other record
+  Py_ssize_t at[kFields];  // where each looked-at attribute stands in `keys`
+} LogRecordObject;
+
+// Fills `values` (borrowed) when `attributes` holds exactly a fresh record's names, in order.
+bool fresh_values(const LogRecordObject* self, PyObject* attributes, PyObject** values) {
+  Py_ssize_t count = PyTuple_GET_SIZE(self->keys);
+  if (!PyDict_CheckExact(attributes) || PyDict_GET_SIZE(attributes) != count) return false;
+  Py_ssize_t position = 0, index = 0;
+  PyObject *key, *value;
+  // Names are interned: an attribute the record was given later breaks the identity.
+  while (PyDict_Next(attributes, &position, &key, &value)) {
+    if (index >= count || key != PyTuple_GET_ITEM(self->keys, index)) return false;
+    for (int field = 0; field < kFields; ++field)
+      if (self->at[field] == index) values[field] = value;
+    ++index;
+  }
+  return true;
+}
+
+// Whether the Python filter would treat the record's fields as this path does.
+bool plain_fields(PyObject* const* values) {
+  PyObject* name = values[kName];
+  return PyUnicode_CheckExact(name) && PyUnicode_CompareWithASCIIString(name, "stripe") != 0 &&
+         PyUnicode_CheckExact(values[kMsg]) && PyTuple_CheckExact(values[kArgs]) &&
+         values[kExcInfo] == Py_None && values[kExcText] == Py_None &&
+         values[kStackInfo] == Py_None;
+}
+
+// getMessage() of a plain record: the message with its arguments; null when that fails.
+PyObject* rendered_message(PyObject* const* values) {
+  PyObject* message = Py_NewRef(values[kMsg]);
+  PyObject* arguments = Py_NewRef(values[kArgs]);  // kept: their __str__ may change the record
+  PyObject* text = PyTuple_GET_SIZE(arguments) == 0 ? Py_NewRef(message)
+                                                     : PyUnicode_Format(message, arguments);
+  Py_DECREF(message);
+  Py_DECREF(arguments);
+  return text;
+}
+
+// What the Python filter's message redaction would give, or null (no exception) to defer.
+PyObject* redacted_message(const LogRecordObject* self, PyObject* text,
+                           std::vector<int>* rules) {
+  Py_ssize_t size;
+  const char* data = PyUnicode_AsUTF8AndSize(text, &size);
+  if (data == nullptr) return nullptr;  // lone surrogates: Python encodes them its own way
+  std::string_view view(data, size);
+  std::string output;
+  if (!redact_plain(self->redactor, view, &output, rules)) return nullptr;
+  bool looks_json = size > 0 && (data[0] == '{' || data[0] == '[');
+  // A JSON document is redacted value by value in Python; a clean one is kept as it is.
+  if (looks_json && (!rules->empty() || view.find("\\u001b") != std::string_view::npos))
+    return nullptr;
+  if (rules->empty()) return Py_NewRef(text);
+  return PyUnicode_DecodeUTF8(output.data(), static_cast<Py_ssize_t>(output.size()), "strict");
+}
+
+// 1 when the record is now redacted in place, counted and marked done; 0 when it is left
+// untouched for Python; -1 (an exception set) when marking it failed after the message.
+int redact_in_place(const LogRecordObject* self, PyObject* record) {
+  if (reinterpret_cast<PyObject*>(Py_TYPE(record)) != self->record_class) return 0;
+  PyObject* attributes = PyObject_GenericGetDict(record, nullptr);
+  if (attributes == nullptr) return 0;
+  PyObject* values[kFields];
+  bool plain = fresh_values(self, attributes, values) && plain_fields(values);
+  PyObject* text = plain ? rendered_message(values) : nullptr;
+  Py_DECREF(attributes);  // the record keeps it
+  std::vector<int> rules;
+  PyObject* redacted = text != nullptr ? redacted_message(self, text, &rules) : nullptr;
+  Py_XDECREF(text);
+  if (redacted == nullptr) return 0;  // deferred, or a failure that Python meets again
+  // The message first: should the mark then fail, Python redacts the redacted text again.
+  int failed = PyObject_SetAttr(record, PyTuple_GET_ITEM(self->keys, self->at[kMsg]), redacted);
+  Py_DECREF(redacted);
+  if (failed) return 0;
+  return PyObject_SetAttr(record, PyTuple_GET_ITEM(self->keys, self->at[kArgs]), self->done) == 0
+             ? 1
+             : -1;
+}
+
+// filter(record): logging's filter call. A record already done passes, a plain one is
+// redacted here, any other goes to the fallback (the Python filter), whose answer it gives.
+PyObject* LogRecord_filter(LogRecordObject* self, PyObject* record) {
+  if (!initialised(self->keys)) return nullptr;
+  PyObject* args = PyObject_GetAttr(record, PyTuple_GET_ITEM(self->keys, self->at[kArgs]));
+  if (args == self->done || (args != nullptr && redact_in_place(self, record) == 1)) {
+    Py_DECREF(args);
+    Py_RETURN_TRUE;
+  }
+  Py_XDECREF(args);
+  PyErr_Clear();  // whatever failed here, the Python filter meets it and fails closed
+  return PyObject_CallOneArg(self->fallback, record);
+}
+
+int LogRecord_init(LogRecordObject* self, PyObject* args, PyObject*) {
+  PyObject *redactor, *record_class, *done, *keys, *fallback;
+  if (!PyArg_ParseTuple(args, "O!O!OO!O", &RecordType, &redactor, &PyType_Type, &record_class,
+                        &done, &PyTuple_Type, &keys, &fallback))
+    return -1;
+  for (int field = 0; field < kFields; ++field) {
+    self->at[field] = -1;
+    for (Py_ssize_t index = 0; index < PyTuple_GET_SIZE(keys); ++index) {
+      PyObject* key = PyTuple_GET_ITEM(keys, index);
+      if (PyUnicode_Check(key) && PyUnicode_CompareWithASCIIString(key, kFieldNames[field]) == 0)
+        self->at[field] = index;
+    }
+    if (self->at[field] < 0) {
+      PyErr_Format(PyExc_ValueError, "a fresh record has no %s attribute", kFieldNames[field]);
+      return -1;
+    }
+  }
+  Py_XSETREF(self->redactor, reinterpret_cast<RecordObject*>(Py_NewRef(redactor)));
+  Py_XSETREF(self->record_class, Py_NewRef(record_class));
+  Py_XSETREF(self->done, Py_NewRef(done));
+  Py_XSETREF(self->keys, Py_NewRef(keys));
+  Py_XSETREF(self->fallback, Py_NewRef(fallback));
+  return 0;
+}
+
+// The fallback is usually a bound method of the filter that holds this object: a cycle.
+int LogRecord_traverse(LogRecordObject* self, visitproc visit, void* arg) {
+  Py_VISIT(self->redactor);
+  Py_VISIT(self->record_class);
+  Py_VISIT(self->done);
+  Py_VISIT(self->keys);
+  Py_VISIT(self->fallback);
+  return 0;
+}
+
+int LogRecord_clear(LogRecordObject* self) {
+  Py_CLEAR(self->redactor);
+  Py_CLEAR(self->record_class);
+  Py_CLEAR(self->done);
+  Py_CLEAR(self->keys);
+  Py_CLEAR(self->fallback);
+  return 0;
+}
+
+void LogRecord_dealloc(LogRecordObject* self) {
+  PyObject_GC_UnTrack(self);
+  LogRecord_clear(self);
+  Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
+}
+
+PyMethodDef log_record_methods[] = {
+    {"filter", reinterpret_cast<PyCFunction>(LogRecord_filter), METH_O,
+     "filter(record) -> True, the record redacted here, or the fallback's answer."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyTypeObject LogRecordType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
 // bind(library): find RE2's two functions in the already loaded binding at `library`.
 PyObject* bind(PyObject*, PyObject* arg) {
@@ -754,12 +950,16 @@ PyModuleDef native_module = {PyModuleDef_HEAD_INIT, "_native",
                              "The scan loop and the PAN check in C++.", -1,
                              module_methods};
 
-// Fills in one of the module's two types; both are plain, with __init__ taking arguments.
+// Fills in one of the module's types; all are plain, with __init__ taking arguments, and
+// those that `traverse` may hold Python objects in a cycle.
 int ready_type(PyTypeObject* type, const char* name, Py_ssize_t size, const char* doc,
-               initproc init, destructor dealloc, PyMethodDef* methods) {
+               initproc init, destructor dealloc, PyMethodDef* methods,
+               traverseproc traverse = nullptr, inquiry clear = nullptr) {
   type->tp_name = name;
   type->tp_basicsize = size;
-  type->tp_flags = Py_TPFLAGS_DEFAULT;
+  type->tp_flags = Py_TPFLAGS_DEFAULT | (traverse != nullptr ? Py_TPFLAGS_HAVE_GC : 0);
+  type->tp_traverse = traverse;
+  type->tp_clear = clear;
   type->tp_doc = doc;
   type->tp_new = PyType_GenericNew;
   type->tp_init = init;
@@ -782,7 +982,13 @@ PyMODINIT_FUNC PyInit__native(void) {
       ready_type(&RecordType, "redactor._native.RecordRedactor", sizeof(RecordObject),
                  "RecordRedactor(scanner, issuers, rules, entities, extensions): short texts.",
                  reinterpret_cast<initproc>(Record_init),
-                 reinterpret_cast<destructor>(Record_dealloc), record_methods) < 0)
+                 reinterpret_cast<destructor>(Record_dealloc), record_methods) < 0 ||
+      ready_type(&LogRecordType, "redactor._native.LogRecordFilter", sizeof(LogRecordObject),
+                 "LogRecordFilter(redactor, record_class, done, keys, fallback): a filter.",
+                 reinterpret_cast<initproc>(LogRecord_init),
+                 reinterpret_cast<destructor>(LogRecord_dealloc), log_record_methods,
+                 reinterpret_cast<traverseproc>(LogRecord_traverse),
+                 reinterpret_cast<inquiry>(LogRecord_clear)) < 0)
     return nullptr;
   PyObject* module = PyModule_Create(&native_module);
   if (module == nullptr) return nullptr;
@@ -790,7 +996,9 @@ PyMODINIT_FUNC PyInit__native(void) {
       PyModule_AddObjectRef(module, "IssuerTable",
                             reinterpret_cast<PyObject*>(&IssuerTableType)) < 0 ||
       PyModule_AddObjectRef(module, "RecordRedactor", reinterpret_cast<PyObject*>(&RecordType)) <
-          0) {
+          0 ||
+      PyModule_AddObjectRef(module, "LogRecordFilter",
+                            reinterpret_cast<PyObject*>(&LogRecordType)) < 0) {
     Py_DECREF(module);
     return nullptr;
   }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import re2
@@ -51,6 +52,23 @@ def record_redactor(
     from . import _native
 
     return _native.RecordRedactor(loop, issuers, rules, entities, file_extensions)
+
+
+def log_record_filter(
+    redactor: _native.RecordRedactor,
+    record_class: type,
+    done: object,
+    keys: tuple[str, ...],
+    fallback: Callable[[Any], bool],
+) -> _native.LogRecordFilter:
+    """A stdlib logging filter that redacts plain records in C++ and marks them `done`.
+
+    `keys` are the attribute names of a record fresh from `record_class`, in their order;
+    every other record goes to `fallback`.
+    """
+    from . import _native
+
+    return _native.LogRecordFilter(redactor, record_class, done, keys, fallback)
 
 
 def _available() -> bool:

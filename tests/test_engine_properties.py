@@ -36,6 +36,7 @@ SEPARATORS = st.sampled_from([" ", "\t", "=", ": ", '"', " '", "(", "\n", "\r\n"
 
 
 Planted = tuple[str, str, tuple[str, str], str, str]
+SPELLED = [secret for secret, _ in SECRETS]
 
 
 def bounded(
@@ -89,6 +90,30 @@ def test_redaction_never_fails_and_is_idempotent_on_arbitrary_bytes(data: bytes)
 
     assert redactor.redact_bytes(once) == once
     assert redactor.stats.withheld_lines == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["\ud800", "\udcff", "é", "€", " ", "x", "%d", *SPELLED]), max_size=8)
+)
+def test_a_text_with_lone_surrogates_is_redacted_not_withheld(pieces: list[str]) -> None:
+    # A str may hold lone surrogates (os.fsdecode of a bad file name, say); their bytes are
+    # not UTF-8, and a match starting inside one must not break decoding the result.
+    redactor = default_redactor()
+    before = redactor.stats.withheld_lines
+    text = "".join(pieces)
+
+    out = redactor.redact(text)
+
+    assert redactor.stats.withheld_lines == before
+    assert "<WITHHELD" not in out
+    assert all(found.end <= len(text) for found in redactor.find(text))
+
+
+def test_an_address_right_after_a_lone_surrogate_is_redacted() -> None:
+    text = "[\n\ud800é%d\ud800jane%40example.com"
+
+    assert default_redactor().redact(text) == "[\n\ud800é%d<EMAIL_ADDRESS>"
 
 
 def seconds_for(data: bytes) -> float:

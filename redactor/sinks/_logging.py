@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._engine import Redactor, report_failure
+from .._speedups import log_record_filter
 from ..alerting._events import RequestEvent
 from ._error_reports import protect_filtered_handlers, protect_handler_errors
 from ._stripe_errors import ErrorRecorder, as_recorder, deliver, get_error_recorder, reporter
@@ -22,6 +23,8 @@ _STANDARD = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
     | {"message", "asctime", "taskName"}
 )
+# A record fresh from LogRecord.__init__ has these attributes, in this order.
+_FRESH_KEYS = tuple(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
 _STRIPE_RESPONSE = re.compile(r"message='Stripe API response'.*\bresponse_code=(\d{3})\b")
 _FORMATTER = logging.Formatter()
 # Used when even the engine cannot be built: the record is withheld all the same.
@@ -69,6 +72,7 @@ class RedactingFilter(logging.Filter):
         super().__init__(name)
         self._redactor = Redactor.from_config(config) if config else redactor
         self._recorder: ErrorRecorder | None = as_recorder(recorder)
+        self._chosen: _Filter | None = None  # chosen with the engine, when it is first needed
         protect_filtered_handlers(RedactingFilter)
 
     @property
@@ -82,6 +86,23 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact `record` in place (once) and let it through; never raises."""
+        chosen = self._chosen or self._choose()
+        return chosen(record)
+
+    def _choose(self) -> _Filter:
+        """The C++ filter where it runs, else the Python one.
+
+        The C++ filter hands the Python one every record it cannot redact exactly as Python
+        would. It then stands in for `filter` on the instance, sparing a Python call a
+        record, unless a subclass has a `filter` of its own.
+        """
+        chosen = _native_filter(self.redactor, self._filter_in_python) or self._filter_in_python
+        self._chosen = chosen
+        if type(self).filter is RedactingFilter.filter:
+            self.filter = chosen  # type: ignore[method-assign,assignment]
+        return chosen
+
+    def _filter_in_python(self, record: logging.LogRecord) -> bool:
         if record.args is not _DONE:
             try:
                 self._redact(record)  # marks the record done
@@ -167,6 +188,21 @@ class RedactingFilter(logging.Filter):
             return self.redactor.withheld(size).decode()
         except Exception:  # the engine itself failed to build
             return _FALLBACK_MARKER.format(bytes=size)
+
+
+_Filter = Callable[[logging.LogRecord], bool]
+
+
+def _native_filter(redactor: Redactor, fallback: _Filter) -> _Filter | None:
+    """The C++ filter (redactor/_native.cpp) over `redactor`; None where it does not run.
+
+    It redacts an app's plain records (no extra fields, exception or stack; a text the C++
+    engine settles alone) and hands every other one to `fallback` untouched.
+    """
+    native = redactor.native
+    if native is None:
+        return None
+    return log_record_filter(native, logging.LogRecord, _DONE, _FRESH_KEYS, fallback).filter
 
 
 def _message(record: logging.LogRecord) -> str:
