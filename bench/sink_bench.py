@@ -72,20 +72,27 @@ def stdlib_run(folder: Path, protected: bool, secret: bool, count: int) -> float
 
 
 def installed_run(folder: Path, protected: bool, secret: bool, count: int) -> float:
-    """The same FileHandler added after `install_logging()`: only the record factory covers it."""
+    """The same FileHandler added after `install_logging()`: no filter of its own on it."""
     if not protected:
         return stdlib_run(folder, False, secret, count)
-    previous = logging.getLogRecordFactory()
-    # install_logging also replaces two methods of logging.Handler: put all of it back, or
-    # every later run (the baselines too) would pay for it.
-    stock = {name: logging.Handler.__dict__[name] for name in ("format", "handleError")}
+    # install_logging wraps methods of logging's classes and one of its functions: put all of
+    # it back, or every later run (the baselines too) would pay for it.
+    stock = [
+        (owner, name, owner.__dict__[name])
+        for owner, name in (
+            (logging.Handler, "format"),
+            (logging.Handler, "handleError"),
+            (logging.Logger, "handle"),
+        )
+    ]
+    make_log_record = logging.makeLogRecord
     redactor.install_logging()
     try:
         return stdlib_run(folder, False, secret, count)
     finally:
-        logging.setLogRecordFactory(previous)
-        for name, method in stock.items():
-            setattr(logging.Handler, name, method)
+        for owner, name, method in stock:
+            setattr(owner, name, method)
+        logging.makeLogRecord = make_log_record
 
 
 def best_pair(measure: Callable[[bool], float], rounds: int) -> tuple[float, float]:

@@ -121,6 +121,10 @@ class Redactor:
         self._native = self._native_engine()
         if self._native is not None:
             self.stats.count_natively(self._native)
+        # The C++ redaction of short texts, for callers that would call `redact`: not with
+        # extra recognisers, which only Python runs, nor in a subclass that redacts its own way.
+        own_way = type(self).redact is not Redactor.redact
+        self.native = None if self._extra is not None or own_way else self._native
 
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Redactor:
@@ -215,16 +219,6 @@ class Redactor:
             return self._find(data)
         raw = data.encode("utf-8", "surrogatepass")
         return [_to_characters(raw, finding) for finding in _whole_characters(raw, self._find(raw))]
-
-    @property
-    def native(self) -> RecordRedactor | None:
-        """The C++ redaction of short texts, where its answers are this `redact`'s; else None.
-
-        None with extra recognisers, which only Python runs, and in a subclass that redacts
-        its own way.
-        """
-        own_way = type(self).redact is not Redactor.redact
-        return None if self._extra is not None or own_way else self._native
 
     @property
     def scan_loop(self) -> str:

@@ -615,7 +615,7 @@ PyObject* Record_judge(RecordObject* self, PyObject* arg) {
 }
 
 // The redaction of `text` by the common cases, into `output` with the rule of each finding
-// in `rules` (both left empty when nothing is found), counted; false when Python must do it.
+// in `rules` (both left empty when nothing is found); false when Python must do it.
 bool redact_plain(const RecordObject* self, std::string_view text, std::string* output,
                   std::vector<int>* rules) {
   std::vector<Finding> found;
@@ -626,10 +626,14 @@ bool redact_plain(const RecordObject* self, std::string_view text, std::string* 
     output->append((*self->rules)[finding.rule].placeholder);
     position = finding.end;
     rules->push_back(finding.rule);
-    self->counts[finding.rule].fetch_add(1, std::memory_order_relaxed);
   }
   if (!found.empty()) output->append(text.substr(position));
   return true;
+}
+
+// Adds the findings of a redaction that is handed back, for the engine's stats.
+void count(const RecordObject* self, const std::vector<int>& rules) {
+  for (int rule : rules) self->counts[rule].fetch_add(1, std::memory_order_relaxed);
 }
 
 PyObject* Record_redact(RecordObject* self, PyObject* arg) {
@@ -643,7 +647,43 @@ PyObject* Record_redact(RecordObject* self, PyObject* arg) {
   std::vector<int> rules;
   if (!redact_plain(self, text, &output, &rules)) Py_RETURN_NONE;
   if (rules.empty()) return Py_NewRef(arg);  // the usual answer for an app's records
-  return PyBytes_FromStringAndSize(output.data(), static_cast<Py_ssize_t>(output.size()));
+  PyObject* redacted = PyBytes_FromStringAndSize(output.data(), output.size());
+  if (redacted != nullptr) count(self, rules);
+  return redacted;
+}
+
+// What Python's redact_message gives for a str, counted; null (no exception set, or one
+// the caller clears) when only Python can tell: lone surrogates, colour codes, a JSON
+// document with something to redact.
+PyObject* redacted_text(const RecordObject* self, PyObject* text) {
+  Py_ssize_t size;
+  const char* data = PyUnicode_AsUTF8AndSize(text, &size);
+  if (data == nullptr) return nullptr;  // lone surrogates: Python encodes them its own way
+  std::string_view view(data, size);
+  std::string output;
+  std::vector<int> rules;
+  if (!redact_plain(self, view, &output, &rules)) return nullptr;
+  bool looks_json = size > 0 && (data[0] == '{' || data[0] == '[');
+  // A JSON document is redacted value by value in Python; a clean one is kept as it is.
+  if (looks_json && (!rules.empty() || view.find("\\u001b") != std::string_view::npos))
+    return nullptr;
+  if (rules.empty()) return Py_NewRef(text);
+  PyObject* redacted = PyUnicode_DecodeUTF8(output.data(), output.size(), "strict");
+  if (redacted != nullptr) count(self, rules);
+  return redacted;
+}
+
+// redact_message(text): redact_message's answer for a str, or None when Python must tell.
+PyObject* Record_redact_message(RecordObject* self, PyObject* arg) {
+  if (!initialised(self->rules)) return nullptr;
+  if (!PyUnicode_Check(arg)) {
+    PyErr_SetString(PyExc_TypeError, "redact_message() takes a str");
+    return nullptr;
+  }
+  PyObject* redacted = redacted_text(self, arg);
+  if (redacted != nullptr) return redacted;
+  PyErr_Clear();
+  Py_RETURN_NONE;
 }
 
 // counts(): {entity: findings} of what redact() and LogRecordFilter redacted so far.
@@ -743,6 +783,8 @@ void Record_dealloc(RecordObject* self) {
 PyMethodDef record_methods[] = {
     {"redact", reinterpret_cast<PyCFunction>(Record_redact), METH_O,
      "redact(data) -> data (clean) | output (counted) | None (ask Python)."},
+    {"redact_message", reinterpret_cast<PyCFunction>(Record_redact_message), METH_O,
+     "redact_message(text) -> text (clean) | redacted str (counted) | None (ask Python)."},
     {"counts", reinterpret_cast<PyCFunction>(Record_counts), METH_NOARGS,
      "counts() -> {entity: findings redact() and LogRecordFilter counted}."},
     {"judge", reinterpret_cast<PyCFunction>(Record_judge), METH_O,
@@ -808,23 +850,6 @@ PyObject* rendered_message(PyObject* const* values) {
   return text;
 }
 
-// What the Python filter's message redaction would give, or null (no exception) to defer.
-PyObject* redacted_message(const LogRecordObject* self, PyObject* text,
-                           std::vector<int>* rules) {
-  Py_ssize_t size;
-  const char* data = PyUnicode_AsUTF8AndSize(text, &size);
-  if (data == nullptr) return nullptr;  // lone surrogates: Python encodes them its own way
-  std::string_view view(data, size);
-  std::string output;
-  if (!redact_plain(self->redactor, view, &output, rules)) return nullptr;
-  bool looks_json = size > 0 && (data[0] == '{' || data[0] == '[');
-  // A JSON document is redacted value by value in Python; a clean one is kept as it is.
-  if (looks_json && (!rules->empty() || view.find("\\u001b") != std::string_view::npos))
-    return nullptr;
-  if (rules->empty()) return Py_NewRef(text);
-  return PyUnicode_DecodeUTF8(output.data(), static_cast<Py_ssize_t>(output.size()), "strict");
-}
-
 // 1 when the record is now redacted in place, counted and marked done; 0 when it is left
 // untouched for Python; -1 (an exception set) when marking it failed after the message.
 int redact_in_place(const LogRecordObject* self, PyObject* record) {
@@ -835,8 +860,7 @@ int redact_in_place(const LogRecordObject* self, PyObject* record) {
   bool plain = fresh_values(self, attributes, values) && plain_fields(values);
   PyObject* text = plain ? rendered_message(values) : nullptr;
   Py_DECREF(attributes);  // the record keeps it
-  std::vector<int> rules;
-  PyObject* redacted = text != nullptr ? redacted_message(self, text, &rules) : nullptr;
+  PyObject* redacted = text != nullptr ? redacted_text(self->redactor, text) : nullptr;
   Py_XDECREF(text);
   if (redacted == nullptr) return 0;  // deferred, or a failure that Python meets again
   // The message first: should the mark then fail, Python redacts the redacted text again.

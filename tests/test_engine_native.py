@@ -16,6 +16,7 @@ import redactor
 from redactor._rules import load_rules, pack_paths
 from redactor._scanner import Scanner
 from redactor._validators import PanValidator
+from redactor.sinks._text import redact_message
 from tests.real_logs import RealLogs
 from tests.test_public_report_cases import CASES
 from tests.threads import run_at_once
@@ -247,6 +248,28 @@ def test_short_texts_redacted_in_cpp_come_out_as_the_engine_has_them(
 
     _agree(engine, python_engine, data)
     assert _reference(engine, data) == _reference(python_engine, data)  # the judged scan too
+
+
+MESSAGE_PIECES = [b"{", b"[", b"\x1b[31m", b"\\u001b", "\ud800".encode("utf-8", "surrogatepass")]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(RECORD_PIECES + RECORD_FILLER + MESSAGE_PIECES), max_size=16))
+def test_messages_redacted_in_cpp_come_out_as_python_has_them(
+    engine: redactor.Redactor, python_engine: redactor.Redactor, pieces: list[bytes]
+) -> None:
+    text = b"".join(pieces).decode("utf-8", "surrogatepass")
+    assert engine.native is not None
+    before = engine.stats.by_entity, python_engine.stats.by_entity
+
+    done = engine.native.redact_message(text)
+
+    if done is not None:  # else Python's to do, which the sink tests cover
+        expected = redact_message(python_engine, text)
+        counted = [engine.stats.by_entity, python_engine.stats.by_entity]
+        for total, earlier in zip(counted, before, strict=True):
+            total.subtract(earlier)
+        assert (done, +counted[0]) == (expected, +counted[1])
 
 
 def test_the_common_records_are_redacted_in_cpp(

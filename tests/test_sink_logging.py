@@ -157,14 +157,16 @@ def test_dictconfig_builds_the_filter_by_class_path(tmp_path: Path) -> None:
 
 @pytest.fixture
 def install() -> Iterator[Callable[..., RedactingFilter]]:
-    """`install_logging`, undone afterwards: the record factory and every filter it added."""
-    previous = logging.getLogRecordFactory()
+    """`install_logging`, undone afterwards: the methods it wraps and every filter it added."""
     handle_error = logging.Handler.__dict__["handleError"]
     stock_format = logging.Handler.__dict__["format"]
+    stock_handle = logging.Logger.__dict__["handle"]
+    make_log_record = logging.makeLogRecord
     yield redactor.install_logging
-    logging.setLogRecordFactory(previous)
+    logging.makeLogRecord = make_log_record
     logging.Handler.handleError = handle_error  # type: ignore[method-assign]
     logging.Handler.format = stock_format  # type: ignore[method-assign]
+    logging.Logger.handle = stock_handle  # type: ignore[method-assign]
     targets: list[logging.Filterer] = [logging.getLogger()]
     for item in list(logging.Logger.manager.loggerDict.values()):
         if isinstance(item, logging.Logger):
@@ -238,7 +240,9 @@ def test_a_queue_handler_added_after_install(install: Callable[..., RedactingFil
     assert stream.getvalue() == "WARNING queued <CREDIT_CARD> <CREDIT_CARD>\n"
 
 
-def test_records_are_redacted_whole_at_creation(install: Callable[..., RedactingFilter]) -> None:
+def test_records_are_redacted_whole_before_any_handler(
+    install: Callable[..., RedactingFilter],
+) -> None:
     install()
     late = logging.getLogger("test.install.whole")
     late.propagate = False
@@ -282,48 +286,50 @@ def test_a_socket_handler_added_after_install_sends_clean_records(
     assert sent["email"] == "<EMAIL_ADDRESS>"
 
 
-def test_records_from_make_log_record_are_left_to_the_filters(
+def test_records_a_receiver_hands_to_a_logger_are_redacted(
     install: Callable[..., RedactingFilter],
 ) -> None:
-    root_handler, stream = stream_handler("%(name)s %(message)s %(email)s")
-    root = logging.getLogger()
-    root.addHandler(root_handler)
+    install()
+    remote = logging.getLogger("test.install.remote")
+    remote.propagate = False
+    handler, stream = stream_handler("%(name)s %(message)s %(email)s")
+    remote.addHandler(handler)  # added after the call: no filter of ours on it
     try:
-        install()
         # What a SocketHandler receiver does with a record sent by an unprotected process.
         received = logging.makeLogRecord(
             {"name": "remote.app", "levelno": 30, "msg": "card %s", "args": (PAN,), "email": EMAIL}
         )
-        logging.getLogger("remote.app").handle(received)
+        remote.handle(received)
     finally:
-        root.removeHandler(root_handler)
+        remote.removeHandler(handler)
     assert stream.getvalue() == "remote.app card <CREDIT_CARD> <EMAIL_ADDRESS>\n"
 
 
-def test_install_chains_the_previous_factory_once(
+def test_an_app_record_factory_works_with_install_and_is_redacted_too(
     install: Callable[..., RedactingFilter],
 ) -> None:
     previous = logging.getLogRecordFactory()
 
     def tagging(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        record.tag = "app-factory"
+        record.tag = f"app-factory {EMAIL}"
         return record
 
-    logging.setLogRecordFactory(tagging)
     install()
-    wrapped = logging.getLogRecordFactory()
+    wrapped = logging.Logger.handle
     install()
-    assert logging.getLogRecordFactory() is wrapped
+    assert logging.Logger.handle is wrapped  # a second call wraps nothing twice
     late = logging.getLogger("test.install.chain")
     late.propagate = False
     handler, stream = stream_handler("%(tag)s %(message)s")
     late.addHandler(handler)
+    logging.setLogRecordFactory(tagging)  # set after the call, and not chained to ours
     try:
         late.warning("email %s", EMAIL)
     finally:
         late.removeHandler(handler)
-    assert stream.getvalue() == "app-factory email <EMAIL_ADDRESS>\n"
+        logging.setLogRecordFactory(previous)
+    assert stream.getvalue() == "app-factory <EMAIL_ADDRESS> email <EMAIL_ADDRESS>\n"
 
 
 class _Broken(Redactor):
@@ -386,12 +392,12 @@ def test_install_fails_closed_for_handlers_added_later(
         late.error("card %s", PAN, extra={"email": EMAIL})
     finally:
         late.removeHandler(handler)
-    # The record's parts are withheld when it is made, and the formatted line, which the
+    # The record's parts are withheld before any handler, and the formatted line, which the
     # broken engine cannot check either, is withheld whole on its way out.
-    assert stream.getvalue() == "<WITHHELD 44 bytes>\n"
+    line = "ERROR <WITHHELD 7 bytes> <WITHHELD 7 bytes>"
+    assert stream.getvalue() == f"<WITHHELD {len(line)} bytes>\n"
     err = capsys.readouterr().err
     assert "redactor: log record withheld: RuntimeError" in err
-    assert "redactor: log record field withheld: RuntimeError" in err
     assert "redactor: formatted log record withheld: RuntimeError" in err
     assert_clean(err)
 
@@ -617,6 +623,7 @@ def test_a_record_rebuilt_from_a_redacted_ones_attributes_is_redacted_again(
 ) -> None:
     chosen = install()
     record = log.makeRecord(log.name, logging.INFO, __file__, 1, "card %s", (PAN,), None)
+    chosen.filter(record)
     attributes = dict(record.__dict__, msg=f"raw {EMAIL}")
     rebuilt = logging.makeLogRecord(attributes)
     chosen.filter(rebuilt)

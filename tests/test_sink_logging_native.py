@@ -107,10 +107,20 @@ def _state(record: logging.LogRecord) -> dict[str, Any]:
 def _both(
     engine: redactor.Redactor, python_engine: redactor.Redactor, make: Any
 ) -> tuple[dict[str, Any], dict[str, Any], _Spy]:
-    """The record `make` builds, once through the C++ filter and once through Python's."""
+    """The record `make` builds, once through the C++ filter and once through Python's.
+
+    What each engine counted is compared too.
+    """
     native, python = _Spy(engine), RedactingFilter(redactor=python_engine)
     first, second = make(), make()
+    counts = engine.stats.by_entity, python_engine.stats.by_entity
+
     assert native.filter(first) is True and python.filter(second) is True
+
+    counted = [engine.stats.by_entity, python_engine.stats.by_entity]
+    for total, before in zip(counted, counts, strict=True):
+        total.subtract(before)
+    assert +counted[0] == +counted[1]
     return _state(first), _state(second), native
 
 

@@ -136,8 +136,7 @@ class RedactingFilter(logging.Filter):
 
     def _redact_extra_fields(self, redactor: Redactor, attributes: dict[str, Any]) -> None:
         for key in attributes.keys() - _STANDARD:
-            # Stored past `_Attributes.__setitem__`: the value is redacted here already.
-            dict.__setitem__(attributes, key, redact_field(redactor, key, attributes[key]))
+            attributes[key] = redact_field(redactor, key, attributes[key])
 
     def _redact_exception(self, record: logging.LogRecord) -> None:
         if record.exc_info:
@@ -164,20 +163,12 @@ class RedactingFilter(logging.Filter):
         if recorder is not None and match is not None:
             deliver(recorder, RequestEvent(time=record.created, http_status=int(match[1])))
 
-    def redact_extra(self, key: str, value: object) -> object:
-        """One `extra=` value, redacted; the withheld marker if that fails. Never raises."""
-        try:
-            return redact_field(self._redactor or self.redactor, key, value)
-        except Exception as error:
-            report_failure("log record field withheld", error)
-            return self._marker(value)
-
     def _withhold(self, record: logging.LogRecord) -> None:
         marker = self._marker(record.msg)
         record.msg, record.args = marker, ()
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         for key in record.__dict__.keys() - _STANDARD:
-            dict.__setitem__(record.__dict__, key, marker)
+            record.__dict__[key] = marker
 
     def _marker(self, value: object) -> str:
         try:
@@ -212,73 +203,20 @@ def _message(record: logging.LogRecord) -> str:
         return f"{record.msg!s} (arguments that did not fit: {record.args!r})"
 
 
-class _Attributes(dict[str, Any]):
-    """The attribute table of a record redacted at creation: `extra=` values are redacted too.
-
-    `Logger.makeRecord` stores `extra=` with `record.__dict__[key] = value` after the factory
-    has returned, so this is the one place where they can be seen. A bulk `update`, as
-    `logging.makeLogRecord` does, replaces what was redacted: the record is no longer done,
-    so the filters redact it again.
-    """
-
-    __slots__ = ("_filter",)
-
-    _filter: RedactingFilter
-
-    def __setitem__(self, key: str, value: object) -> None:
-        super().__setitem__(key, self._filter.redact_extra(key, value))
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        """Take the new attributes unredacted, and leave the record to the filters."""
-        super().update(*args, **kwargs)
-        if self.get("args") is _DONE:  # the mark, kept or copied from another record
-            super().__setitem__("args", ())
-
-    def __reduce__(self) -> tuple[type[dict[str, Any]], tuple[dict[str, Any]]]:
-        # A pickled or copied record carries a plain dict: the receiver needs no redactor.
-        return dict, (dict(self),)
-
-
-class _RecordFactory:
-    """Chained in front of the previous log record factory: each record is redacted when made.
-
-    This covers handlers, loggers and `QueueHandler`s added after `install_logging`, which
-    no filter reaches.
-    """
-
-    def __init__(self, previous: Callable[..., logging.LogRecord], chosen: RedactingFilter):
-        self.previous = previous
-        self.chosen = chosen
-
-    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
-        """The previous factory's record, redacted in place; never raises on our side."""
-        record = self.previous(*args, **kwargs)
-        if record.args is _DONE and type(record.__dict__) is _Attributes:
-            return record  # another of our factories is further down the chain
-        self.chosen.filter(record)
-        try:
-            attributes = _Attributes(record.__dict__)
-            attributes._filter = self.chosen
-            record.__dict__ = attributes
-        except Exception as error:  # an odd record class: `extra=` is left to the filters
-            report_failure("log record extra fields left to the filters", error)
-            record.args = ()
-        return record
-
-
 def install_logging(
     *, redactor: Redactor | None = None, recorder: object | None = None
 ) -> RedactingFilter:
-    """Redact every log record as it is made, and filter every logger and handler there is now.
+    """Redact every record a logger handles, and filter every logger and handler there is now.
 
-    The log record factory is wrapped (once; the previous factory is chained), so every
-    record made by a logger is redacted before any handler sees it: handlers, loggers and
-    `QueueHandler`s added later are covered. The filter on the root logger, every existing
-    logger (the `stripe` logger always), all their handlers and logging's last-resort handler
-    covers records built without a logger, such as `logging.makeLogRecord` in a socket
-    receiver. The report a failing handler prints on stderr (`Handler.handleError`) is
-    redacted for every handler class that does not print its own. A second call adds no
-    second factory and no second filter, and keeps the first call's engine for those reports.
+    `logging.Logger.handle` is wrapped (once), so every record a logger handles is redacted
+    before the logger's filters and any handler see it: handlers, loggers and `QueueHandler`s
+    added later are covered, and so are records a socket receiver passes to `logger.handle`.
+    The filter on every existing logger (the `stripe` logger always), all their handlers and
+    logging's last-resort handler covers records handed to a handler directly. Every handler's
+    formatted text is checked once more (`Handler.format`), and the report a failing handler
+    prints on stderr (`Handler.handleError`) is redacted for every handler class that does not
+    print its own. A second call adds no second wrapper and no second filter, and keeps the
+    first call's engine.
 
     Returns:
         The filter, for adding to handlers created later that get records from elsewhere.
@@ -286,9 +224,7 @@ def install_logging(
     chosen = RedactingFilter(redactor=redactor, recorder=recorder)
     protect_handler_errors(chosen)
     _protect_formatted_output(chosen)
-    current = logging.getLogRecordFactory()
-    if not isinstance(current, _RecordFactory):
-        logging.setLogRecordFactory(_RecordFactory(current, chosen))
+    _protect_logger_records(chosen)
 
     loggers: list[logging.Logger] = [logging.getLogger(), logging.getLogger("stripe")]
     for item in list(logging.Logger.manager.loggerDict.values()):
@@ -301,6 +237,45 @@ def install_logging(
     if logging.lastResort is not None:
         _attach(logging.lastResort, chosen)
     return chosen
+
+
+_STOCK_HANDLE = logging.Logger.handle
+# The filter that redacts every record a logger handles, once install_logging ran.
+_record_check: list[RedactingFilter] = []
+
+
+def _redacting_handle(logger: logging.Logger, record: logging.LogRecord) -> None:
+    """`Logger.handle` that redacts the record first, `extra=` fields and all.
+
+    This runs after `Logger.makeRecord` has attached the `extra=` fields and before the
+    logger's own filters, for every logger, including those made later.
+    """
+    if not logger.disabled:
+        _record_check[0].filter(record)
+    _STOCK_HANDLE(logger, record)
+
+
+def _protect_logger_records(chosen: RedactingFilter) -> None:
+    """Every record a logger handles is redacted first; a second call keeps the first engine."""
+    if logging.Logger.__dict__["handle"] is _STOCK_HANDLE:
+        _record_check[:] = [chosen]
+        logging.Logger.handle = _redacting_handle  # type: ignore[method-assign,assignment]
+        logging.makeLogRecord = _unmarked_log_record
+
+
+_STOCK_MAKE_LOG_RECORD = logging.makeLogRecord
+
+
+def _unmarked_log_record(dict: Mapping[str, object]) -> logging.LogRecord:  # logging's name
+    """`logging.makeLogRecord` that drops a redacted record's mark from the attributes.
+
+    They may be a redacted record's with a new, raw message: the record is then redacted
+    again, where the mark would have let it through as done.
+    """
+    record = _STOCK_MAKE_LOG_RECORD(dict)
+    if record.args is _DONE:
+        record.args = ()
+    return record
 
 
 _STOCK_FORMAT = logging.Handler.format

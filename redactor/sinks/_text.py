@@ -24,6 +24,11 @@ _JSON_START = ("{", "[")
 
 def redact_message(redactor: Redactor, text: str) -> str:
     """Return `text` with every secret replaced; JSON stays JSON, colours stay where safe."""
+    native = redactor.native
+    if native is not None:  # the C++ code answers for plain texts, the common case
+        redacted = native.redact_message(text)
+        if redacted is not None:
+            return redacted
     if "\x1b" in text:
         return _redact_coloured(redactor, text)
     redacted = redactor.redact(text)
