@@ -859,6 +859,9 @@ int redact_in_place(const LogRecordObject* self, PyObject* record) {
   PyObject* values[kFields];
   bool plain = fresh_values(self, attributes, values) && plain_fields(values);
   PyObject* text = plain ? rendered_message(values) : nullptr;
+  // An argument's __str__ runs Python code, which could have given the record a field.
+  if (text != nullptr && PyDict_GET_SIZE(attributes) != PyTuple_GET_SIZE(self->keys))
+    Py_CLEAR(text);
   Py_DECREF(attributes);  // the record keeps it
   PyObject* redacted = text != nullptr ? redacted_text(self->redactor, text) : nullptr;
   Py_XDECREF(text);

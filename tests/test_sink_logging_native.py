@@ -186,6 +186,28 @@ def test_records_the_cpp_filter_cannot_settle_reach_python_untouched(
     assert PAN not in repr(native)
 
 
+class _Meddling:
+    """An argument whose __str__ gives the record being rendered a field with a secret."""
+
+    def __init__(self) -> None:
+        self.record: logging.LogRecord | None = None
+
+    def __str__(self) -> str:
+        if self.record is not None:
+            self.record.card = PAN
+        return "meddler"
+
+
+def test_a_field_an_argument_adds_while_rendered_is_redacted(engine: redactor.Redactor) -> None:
+    meddling = _Meddling()
+    record = _record("charge by %s", (meddling,))
+    meddling.record = record
+
+    RedactingFilter(redactor=engine).filter(record)
+
+    assert record.getMessage() == "charge by meddler" and record.card == "<CREDIT_CARD>"
+
+
 class _Subclass(logging.LogRecord):
     """A record class of an app's own: its getMessage may differ, so Python renders it."""
 
