@@ -6,7 +6,7 @@ sinks, the tailer and the alerting pipeline all run on the same engine.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ._config import Config, load_config
@@ -72,10 +72,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@lru_cache(maxsize=1)
+_default: list[Redactor] = []
+_default_lock = threading.Lock()
+
+
 def default_redactor() -> Redactor:
-    """The shared Redactor with the bundled configuration, built on first use."""
-    return Redactor()
+    """The shared Redactor with the bundled configuration, built on first use.
+
+    Built once, also when many threads log their first records at the same time: one
+    engine holds all the counts.
+    """
+    if not _default:
+        with _default_lock:
+            if not _default:
+                _default.append(Redactor())
+    return _default[0]
 
 
 def redact(text: str) -> str:

@@ -795,9 +795,11 @@ PyMethodDef record_methods[] = {
 PyTypeObject RecordType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
 // A stdlib logging.LogRecord redacted in place, for an app's usual record: a plain record as
-// LogRecord.__init__ left it, a str message with a tuple of arguments, no exception, no
-// stack, no `extra=` field, no JSON or colour, a text the RecordRedactor settles alone.
-// Anything else is left untouched for the Python filter, which is the reference.
+// LogRecord.__init__ left it (maybe formatted once since), a str message with a tuple of
+// arguments, no exception, no stack, no `extra=` field, no JSON or colour, a text the
+// RecordRedactor settles alone. A record already redacted is checked again the same way:
+// a filter may have changed its message since. Anything else is left untouched for the
+// Python filter, which is the reference.
 
 // The attributes looked at, in the order of kFieldNames.
 enum Field { kName, kMsg, kArgs, kExcInfo, kExcText, kStackInfo, kFields };
@@ -809,34 +811,45 @@ typedef struct {
   RecordObject* redactor;
   PyObject* record_class;  // only this exact class: a subclass may render its message otherwise
   PyObject* done;          // the `args` that mark a record redacted
-  PyObject* keys;          // a tuple: the attribute names of a fresh record, in their order
-  PyObject* fallback;      // the Python filter, for every other record
+  PyObject* keys;     // a fresh record's attribute names in order, then those a formatter adds
+  Py_ssize_t fresh;   // how many of `keys` a fresh record has
+  PyObject* fallback;  // the Python filter, for every other record
   Py_ssize_t at[kFields];  // where each looked-at attribute stands in `keys`
 } LogRecordObject;
 
-// Fills `values` (borrowed) when `attributes` holds exactly a fresh record's names, in order.
-bool fresh_values(const LogRecordObject* self, PyObject* attributes, PyObject** values) {
-  Py_ssize_t count = PyTuple_GET_SIZE(self->keys);
-  if (!PyDict_CheckExact(attributes) || PyDict_GET_SIZE(attributes) != count) return false;
+PyObject* key_of(const LogRecordObject* self, Field field) {
+  return PyTuple_GET_ITEM(self->keys, self->at[field]);
+}
+
+// Fills `values` (borrowed) when `attributes` holds a fresh record's names in order, maybe
+// followed by those a formatter adds; `*formatted` then says whether they are there.
+bool known_values(const LogRecordObject* self, PyObject* attributes, PyObject** values,
+                  bool* formatted) {
+  Py_ssize_t size = PyDict_GET_SIZE(attributes);
+  if (!PyDict_CheckExact(attributes) || size < self->fresh || size > PyTuple_GET_SIZE(self->keys))
+    return false;
   Py_ssize_t position = 0, index = 0;
   PyObject *key, *value;
   // Names are interned: an attribute the record was given later breaks the identity.
   while (PyDict_Next(attributes, &position, &key, &value)) {
-    if (index >= count || key != PyTuple_GET_ITEM(self->keys, index)) return false;
+    if (index >= size || key != PyTuple_GET_ITEM(self->keys, index)) return false;
     for (int field = 0; field < kFields; ++field)
       if (self->at[field] == index) values[field] = value;
     ++index;
   }
+  *formatted = size > self->fresh;
   return true;
 }
 
-// Whether the Python filter would treat the record's fields as this path does.
-bool plain_fields(PyObject* const* values) {
+// Whether the Python filter would treat the record's fields as this path does; the stripe
+// logger's records are counted there the first time.
+bool plain_fields(PyObject* const* values, bool done) {
   PyObject* name = values[kName];
-  return PyUnicode_CheckExact(name) && PyUnicode_CompareWithASCIIString(name, "stripe") != 0 &&
-         PyUnicode_CheckExact(values[kMsg]) && PyTuple_CheckExact(values[kArgs]) &&
-         values[kExcInfo] == Py_None && values[kExcText] == Py_None &&
-         values[kStackInfo] == Py_None;
+  bool counted = done || (PyUnicode_CheckExact(name) &&
+                          PyUnicode_CompareWithASCIIString(name, "stripe") != 0);
+  return counted && PyUnicode_CheckExact(values[kMsg]) &&
+         (done || PyTuple_CheckExact(values[kArgs])) && values[kExcInfo] == Py_None &&
+         values[kExcText] == Py_None && values[kStackInfo] == Py_None;
 }
 
 // getMessage() of a plain record: the message with its arguments; null when that fails.
@@ -850,50 +863,64 @@ PyObject* rendered_message(PyObject* const* values) {
   return text;
 }
 
-// 1 when the record is now redacted in place, counted and marked done; 0 when it is left
-// untouched for Python; -1 (an exception set) when marking it failed after the message.
-int redact_in_place(const LogRecordObject* self, PyObject* record) {
+// 1 when the record is now redacted in place, counted and marked done (or, `done` already,
+// checked again); 0 when it is left untouched for Python; -1 (an exception set) when
+// marking it failed after the message.
+int redact_in_place(const LogRecordObject* self, PyObject* record, bool done) {
   if (reinterpret_cast<PyObject*>(Py_TYPE(record)) != self->record_class) return 0;
   PyObject* attributes = PyObject_GenericGetDict(record, nullptr);
   if (attributes == nullptr) return 0;
   PyObject* values[kFields];
-  bool plain = fresh_values(self, attributes, values) && plain_fields(values);
-  PyObject* text = plain ? rendered_message(values) : nullptr;
+  bool formatted = false;
+  bool plain = known_values(self, attributes, values, &formatted) && plain_fields(values, done);
+  Py_ssize_t size = PyDict_GET_SIZE(attributes);
+  PyObject* text = !plain ? nullptr : done ? Py_NewRef(values[kMsg]) : rendered_message(values);
   // An argument's __str__ runs Python code, which could have given the record a field.
-  if (text != nullptr && PyDict_GET_SIZE(attributes) != PyTuple_GET_SIZE(self->keys))
-    Py_CLEAR(text);
+  if (text != nullptr && PyDict_GET_SIZE(attributes) != size) Py_CLEAR(text);
   Py_DECREF(attributes);  // the record keeps it
   PyObject* redacted = text != nullptr ? redacted_text(self->redactor, text) : nullptr;
+  bool unchanged = redacted == text;
   Py_XDECREF(text);
   if (redacted == nullptr) return 0;  // deferred, or a failure that Python meets again
+  if (done && unchanged && !formatted) {
+    Py_DECREF(redacted);
+    return 1;
+  }
   // The message first: should the mark then fail, Python redacts the redacted text again.
-  int failed = PyObject_SetAttr(record, PyTuple_GET_ITEM(self->keys, self->at[kMsg]), redacted);
+  int failed = PyObject_SetAttr(record, key_of(self, kMsg), redacted);
+  if (!failed && formatted)  // as Python sets it: a formatter renders it anew anyway
+    failed = PyObject_SetAttr(record, PyTuple_GET_ITEM(self->keys, self->fresh), redacted);
   Py_DECREF(redacted);
   if (failed) return 0;
-  return PyObject_SetAttr(record, PyTuple_GET_ITEM(self->keys, self->at[kArgs]), self->done) == 0
-             ? 1
-             : -1;
+  if (done) return 1;
+  return PyObject_SetAttr(record, key_of(self, kArgs), self->done) == 0 ? 1 : -1;
 }
 
-// filter(record): logging's filter call. A record already done passes, a plain one is
-// redacted here, any other goes to the fallback (the Python filter), whose answer it gives.
+// filter(record): logging's filter call. A plain record is redacted (or checked again) here,
+// any other goes to the fallback (the Python filter), whose answer it gives.
 PyObject* LogRecord_filter(LogRecordObject* self, PyObject* record) {
   if (!initialised(self->keys)) return nullptr;
-  PyObject* args = PyObject_GetAttr(record, PyTuple_GET_ITEM(self->keys, self->at[kArgs]));
-  if (args == self->done || (args != nullptr && redact_in_place(self, record) == 1)) {
-    Py_DECREF(args);
-    Py_RETURN_TRUE;
-  }
+  PyObject* args = PyObject_GetAttr(record, key_of(self, kArgs));
+  bool done = args == self->done;
   Py_XDECREF(args);
+  if (args != nullptr && redact_in_place(self, record, done) == 1) Py_RETURN_TRUE;
   PyErr_Clear();  // whatever failed here, the Python filter meets it and fails closed
   return PyObject_CallOneArg(self->fallback, record);
 }
 
 int LogRecord_init(LogRecordObject* self, PyObject* args, PyObject*) {
-  PyObject *redactor, *record_class, *done, *keys, *fallback;
-  if (!PyArg_ParseTuple(args, "O!O!OO!O", &RecordType, &redactor, &PyType_Type, &record_class,
-                        &done, &PyTuple_Type, &keys, &fallback))
+  PyObject *redactor, *record_class, *done, *fresh, *formatted, *fallback;
+  if (!PyArg_ParseTuple(args, "O!O!OO!O!O", &RecordType, &redactor, &PyType_Type,
+                        &record_class, &done, &PyTuple_Type, &fresh, &PyTuple_Type, &formatted,
+                        &fallback))
     return -1;
+  if (PyTuple_GET_SIZE(formatted) == 0 ||
+      PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(formatted, 0), "message") != 0) {
+    PyErr_SetString(PyExc_ValueError, "a formatter's names start with message");
+    return -1;
+  }
+  PyObject* keys = PySequence_Concat(fresh, formatted);
+  if (keys == nullptr) return -1;
   for (int field = 0; field < kFields; ++field) {
     self->at[field] = -1;
     for (Py_ssize_t index = 0; index < PyTuple_GET_SIZE(keys); ++index) {
@@ -901,16 +928,18 @@ int LogRecord_init(LogRecordObject* self, PyObject* args, PyObject*) {
       if (PyUnicode_Check(key) && PyUnicode_CompareWithASCIIString(key, kFieldNames[field]) == 0)
         self->at[field] = index;
     }
-    if (self->at[field] < 0) {
+    if (self->at[field] < 0 || self->at[field] >= PyTuple_GET_SIZE(fresh)) {
       PyErr_Format(PyExc_ValueError, "a fresh record has no %s attribute", kFieldNames[field]);
+      Py_DECREF(keys);
       return -1;
     }
   }
   Py_XSETREF(self->redactor, reinterpret_cast<RecordObject*>(Py_NewRef(redactor)));
   Py_XSETREF(self->record_class, Py_NewRef(record_class));
   Py_XSETREF(self->done, Py_NewRef(done));
-  Py_XSETREF(self->keys, Py_NewRef(keys));
+  Py_XSETREF(self->keys, keys);
   Py_XSETREF(self->fallback, Py_NewRef(fallback));
+  self->fresh = PyTuple_GET_SIZE(fresh);
   return 0;
 }
 

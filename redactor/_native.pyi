@@ -35,7 +35,8 @@ class LogRecordFilter:
         redactor: RecordRedactor,
         record_class: type,
         done: object,
-        keys: tuple[str, ...],
+        fresh: tuple[str, ...],
+        formatted: tuple[str, ...],
         fallback: Callable[[Any], bool],
     ) -> None: ...
     def filter(self, record: Any) -> bool: ...

@@ -58,17 +58,19 @@ def log_record_filter(
     redactor: _native.RecordRedactor,
     record_class: type,
     done: object,
-    keys: tuple[str, ...],
+    fresh: tuple[str, ...],
+    formatted: tuple[str, ...],
     fallback: Callable[[Any], bool],
 ) -> _native.LogRecordFilter:
     """A stdlib logging filter that redacts plain records in C++ and marks them `done`.
 
-    `keys` are the attribute names of a record fresh from `record_class`, in their order;
-    every other record goes to `fallback`.
+    `fresh` are the attribute names of a record fresh from `record_class`, in their order,
+    `formatted` those a formatter then adds ("message" first); every other record goes to
+    `fallback`.
     """
     from . import _native
 
-    return _native.LogRecordFilter(redactor, record_class, done, keys, fallback)
+    return _native.LogRecordFilter(redactor, record_class, done, fresh, formatted, fallback)
 
 
 def _available() -> bool:

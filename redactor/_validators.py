@@ -264,6 +264,13 @@ def _hex4(buf: bytes, start: int) -> bool:
 _LOCAL_EDGE = frozenset(b"'.")
 _ELLIPSES = (b"...", "\u2026".encode())
 _STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
+# Spaces and invisible separators beyond ASCII, in UTF-8 (a no-break space from HTML or
+# French text, a zero-width space): the rule takes any byte from 0x80 up as a letter of an
+# international address, but these end a word.
+_UNICODE_BREAK = re.compile(
+    rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe1\xa0\x8e|\xe2\x80[\x80-\x8f\xa8-\xaf]"
+    rb"|\xe2\x81[\x9f-\xa4]|\xe3\x80\x80|\xef\xbb\xbf"
+)
 # Top-level domains that are really file extensions: asset@2x.png, report@2026-12-04.csv.
 FILE_EXTENSIONS = frozenset(
     (
@@ -307,12 +314,29 @@ def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
     A top-level domain must be alphabetic, unless a repr limit cut the address short.
     """
     at, separator = _separator(buf, start, end)
+    end = _before_unicode_break(buf, at + separator, end)
     domain = buf[at + separator : end]
     cut_short = domain.endswith(_ELLIPSES) or buf.startswith(_ELLIPSES, end)
     if not cut_short and not _top_level_ok(domain.rsplit(b".", 1)[-1]):
         return []
     local_start = _trim_local(buf, start, at)
     return [(local_start, end)] if local_start < at else []
+
+
+def _before_unicode_break(buf: bytes, start: int, end: int) -> int:
+    """Where the first non-ASCII space or separator after `start` is, else `end`."""
+    if buf[start:end].isascii():
+        return end
+    found = _UNICODE_BREAK.search(buf, start, end)
+    return found.start() if found else end
+
+
+def _after_unicode_break(buf: bytes, start: int, end: int) -> int:
+    """Where the text after the last non-ASCII space or separator in the span starts."""
+    if buf[start:end].isascii():
+        return start
+    breaks = list(_UNICODE_BREAK.finditer(buf, start, end))
+    return breaks[-1].end() if breaks else start
 
 
 def _top_level_ok(label: bytes) -> bool:
@@ -348,6 +372,7 @@ def _trim_local(buf: bytes, start: int, at: int) -> int:
             break
         escape = buf.rfind(b"%", start, escape)
     start = _after_text_escape(buf, start, at)
+    start = _after_unicode_break(buf, start, at)
     quote = buf.find(b"'", start, at)
     if 0 < quote - start <= 2 and buf[start:quote].lower() in _STRING_PREFIXES:
         start = quote  # b'jane@example.com' is a bytes repr, not an address starting "b'"

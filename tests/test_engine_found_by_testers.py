@@ -63,6 +63,16 @@ LIVE_KEY = "sk_live_51NqAbcdefghijklmnopqrstuvwxyz0123Kl"
         # Customer Session and Account Session client secrets.
         ("secret cuss_secret_Q1w2e3r4t5y6u7i8o9p0AaBbCcDdEeFfGg sent", f"secret {CLIENT} sent"),
         ("accs_secret__RKuohJIxpuW6BsXl94Pnt1mw38Mlfi84N4KXJahYxkITml9", CLIENT),
+        # A space or separator beyond ASCII ends an address: the words beside it stay, and
+        # an address followed by one is still found.
+        ("mail jane@example.com\u00a0sent", f"mail {EMAIL}\u00a0sent"),
+        ("jane@example.com\u3000ok", f"{EMAIL}\u3000ok"),
+        (
+            "receipt sent to customer\u00a0jane@example.com",
+            f"receipt sent to customer\u00a0{EMAIL}",
+        ),
+        ("to\u200bjane@example.com\u2028next", f"to\u200b{EMAIL}\u2028next"),
+        ("jürgen@exämple.de ok", f"{EMAIL} ok"),
     ],
 )
 def test_found_by_testers(text: str, expected: str) -> None:

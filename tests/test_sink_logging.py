@@ -11,6 +11,8 @@ import pickle
 import queue
 import socket
 import struct
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -584,16 +586,122 @@ class _Counting(Redactor):
         return super().redact(text)
 
 
-def test_a_record_is_redacted_once_by_every_filter_it_meets(log: logging.Logger) -> None:
+def test_a_record_is_rendered_once_and_checked_again_by_every_filter_it_meets(
+    log: logging.Logger,
+) -> None:
     engine = _Counting()
     log.addFilter(RedactingFilter(redactor=engine))
     handlers = [stream_handler() for _ in range(2)]
     for handler, _ in handlers:
         handler.addFilter(RedactingFilter(redactor=engine))
         log.addHandler(handler)
-    log.info("card %s", PAN)
-    assert engine.calls == 1
-    assert [stream.getvalue() for _, stream in handlers] == ["INFO card <CREDIT_CARD>\n"] * 2
+
+    log.info("card %s at 100%%", PAN)
+
+    # Rendered once (a second rendering would fail on the lone "%"), looked at by each.
+    assert engine.calls == 3
+    assert [s.getvalue() for _, s in handlers] == ["INFO card <CREDIT_CARD> at 100%\n"] * 2
+
+
+class _AddsRequestBody(logging.Filter):
+    """An app's filter that puts the request on the record, after our first filter ran."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.body = f"card[number]={PAN}&email={EMAIL}"
+        record.msg = f"{record.msg} for {EMAIL}"
+        return True
+
+
+def test_a_later_handlers_filter_sees_what_was_added_after_the_first_handler(
+    log: logging.Logger,
+) -> None:
+    first, first_stream = stream_handler()
+    first.addFilter(RedactingFilter())
+    second, second_stream = stream_handler("%(message)s body=%(body)s")
+    second.addFilter(_AddsRequestBody())
+    second.addFilter(RedactingFilter())  # last, as docs/sinks.md says
+    log.addHandler(first)
+    log.addHandler(second)
+
+    log.warning("payment failed: card %s", PAN)
+
+    assert first_stream.getvalue() == "WARNING payment failed: card <CREDIT_CARD>\n"
+    assert second_stream.getvalue() == (
+        "payment failed: card <CREDIT_CARD> for <EMAIL_ADDRESS> "
+        "body=card[number]=<CREDIT_CARD>&email=<EMAIL_ADDRESS>\n"
+    )
+
+
+def test_a_field_the_app_fills_in_after_logging_reaches_a_queued_handler_redacted(
+    log: logging.Logger,
+) -> None:
+    records: queue.Queue[logging.LogRecord] = queue.Queue()
+    queued = logging.handlers.QueueHandler(records)
+    queued.addFilter(RedactingFilter())
+    log.addHandler(queued)
+    behind, stream = stream_handler("%(message)s ctx=%(ctx)s")
+    context = {"step": "start"}
+
+    log.info("checkout started", extra={"ctx": context})
+    context["email"] = EMAIL  # before the listener thread formats the record
+    listener = logging.handlers.QueueListener(records, behind)
+    listener.start()
+    listener.stop()
+
+    assert stream.getvalue() == "checkout started ctx={'step': 'start'}\n"
+
+
+class _TaggedRecord(logging.LogRecord):
+    """An app's record class that puts the request tag before each message it renders."""
+
+    def getMessage(self) -> str:
+        return "[req-7] " + super().getMessage()
+
+
+def test_a_record_class_that_adds_a_tag_shows_it_once(log: logging.Logger) -> None:
+    handler, stream = stream_handler("%(message)s")
+    handler.addFilter(RedactingFilter())
+    record = _TaggedRecord(log.name, logging.INFO, __file__, 1, "card %s shipped", (PAN,), None)
+
+    handler.handle(record)
+
+    assert stream.getvalue() == "[req-7] card <CREDIT_CARD> shipped\n"
+
+
+class _BraceRecord(logging.LogRecord):
+    """An app's record class that renders str.format-style messages."""
+
+    def getMessage(self) -> str:
+        return str(self.msg).format(*self.args)
+
+
+def test_a_record_class_that_renders_its_own_style_keeps_it(log: logging.Logger) -> None:
+    handler, stream = stream_handler("%(message)s")
+    handler.addFilter(RedactingFilter())
+    record = _BraceRecord(log.name, logging.INFO, __file__, 1, "card {} for {}", (PAN, 7), None)
+
+    handler.handle(record)
+
+    assert stream.getvalue() == "card <CREDIT_CARD> for 7\n"
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def test_a_field_that_cannot_be_redacted_is_withheld_alone(log: logging.Logger) -> None:
+    handler, stream = stream_handler("%(message)s tags=%(tags)s odd=%(odd)s")
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+
+    log.info("card %s", PAN, extra={"tags": {EMAIL, "vip"}, "odd": _Unprintable()})
+
+    text = stream.getvalue()
+    assert text.startswith("card <CREDIT_CARD> tags={") and text.endswith(
+        " odd=<WITHHELD 0 bytes>\n"
+    )
+    assert sorted(text.split("{")[1].split("}")[0].split(", ")) == ["'<EMAIL_ADDRESS>'", "'vip'"]
 
 
 def test_a_pickled_record_carries_plain_values_and_is_redacted_again(
@@ -693,3 +801,42 @@ def test_an_extra_object_whose_repr_holds_secrets_is_redacted_for_repr_formats()
 
     assert_clean(stream.getvalue())
     assert "<STRIPE_SECRET_KEY>" in stream.getvalue()
+
+
+_FIRST_RECORDS_FROM_THREADS = """
+import logging, sys, threading
+import redactor
+
+chosen = redactor.RedactingFilter()
+handler = logging.StreamHandler(open("/dev/null", "w"))
+handler.addFilter(chosen)
+log = logging.Logger("race", logging.INFO)
+log.addHandler(handler)
+start = threading.Barrier(8)
+
+def work():
+    start.wait()
+    for number in range(100):
+        log.info("order %d card %s", number, "4242424242424242")
+
+threads = [threading.Thread(target=work) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+engine = chosen.redactor
+print(engine is redactor.default_redactor(), engine.stats.by_entity["CREDIT_CARD"])
+"""
+
+
+def test_threads_logging_their_first_records_at_once_share_one_engine() -> None:
+    # In a fresh interpreter: the shared engine is built by whichever thread logs first.
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_RECORDS_FROM_THREADS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    assert done.stdout.split() == ["True", "800"]

@@ -24,7 +24,7 @@ from tests.threads import run_at_once
 PAN = "4242424242424242"
 EMAIL = "jane.doe@example.com"
 # Attributes that differ between two records made one after the other.
-_TIMING = {"created", "msecs", "relativeCreated"}
+_TIMING = {"created", "msecs", "relativeCreated", "asctime"}
 
 MESSAGE_PIECES = [
     "charge ",
@@ -139,6 +139,20 @@ def test_plain_records_are_redacted_in_cpp(
     assert native["msg"] == "no arguments: card <CREDIT_CARD>"
 
 
+def test_a_record_formatted_before_is_redacted_in_cpp(
+    engine: redactor.Redactor, python_engine: redactor.Redactor
+) -> None:
+    def formatted() -> logging.LogRecord:
+        record = _record("card %s", (PAN,))
+        logging.Formatter("%(asctime)s %(message)s").format(record)  # an unfiltered handler's
+        return record
+
+    native, python, spy = _both(engine, python_engine, formatted)
+
+    assert native == python and spy.handed == []
+    assert native["message"] == native["msg"] == "card <CREDIT_CARD>"
+
+
 def test_the_cpp_filter_stands_in_for_the_method_and_counts_what_it_finds(
     engine: redactor.Redactor,
 ) -> None:
@@ -163,7 +177,6 @@ def test_the_cpp_filter_stands_in_for_the_method_and_counts_what_it_finds(
         pytest.param(lambda: _record("card %s", (PAN,), exc_text="E: " + PAN), id="exc_text"),
         pytest.param(lambda: _record("card %s", (PAN,), exc=EXC_INFO), id="exc_info"),
         pytest.param(lambda: _record("card %s", (PAN,), name="stripe"), id="stripe logger"),
-        pytest.param(lambda: _record("card %s", (PAN,), message="x"), id="formatted before"),
         pytest.param(lambda: _record("%(cvc)s %(card)s", ({"cvc": 314, "card": PAN},)), id="map"),
         pytest.param(lambda: _record(NOT_A_STR, ()), id="message not a str"),
         pytest.param(lambda: _record("card %s %s", (PAN,)), id="arguments that do not fit"),
@@ -253,17 +266,47 @@ def test_records_whose_arguments_fit_come_out_of_the_cpp_filter_as_out_of_python
     assert native == python
 
 
-def test_a_record_already_redacted_passes_without_a_second_look(
-    engine: redactor.Redactor,
-) -> None:
+def test_a_record_already_redacted_is_checked_again_in_cpp(engine: redactor.Redactor) -> None:
     spy = _Spy(engine)
-    record = _record("card %s", (PAN,), card=PAN)  # redacted in Python, with its field
+    record = _record("card %s", (PAN,))
     spy.filter(record)
     done = _state(record)
 
     spy.filter(record)
+    assert _state(record) == done
 
-    assert _state(record) == done and len(spy.handed) == 1
+    record.msg += f" for {EMAIL}"  # as an app's filter on the next handler might
+    spy.filter(record)
+    assert record.getMessage() == "card <CREDIT_CARD> for <EMAIL_ADDRESS>"
+    assert spy.handed == []
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(MESSAGE_PIECES), max_size=6),
+    st.lists(st.sampled_from(MESSAGE_PIECES), max_size=4),
+    st.booleans(),
+)
+def test_a_record_changed_after_redaction_comes_out_as_out_of_python(
+    engine: redactor.Redactor,
+    python_engine: redactor.Redactor,
+    first: list[str],
+    added: list[str],
+    formatted: bool,
+) -> None:
+    def changed(chosen: RedactingFilter) -> logging.LogRecord:
+        record = _record("".join(first), ())
+        chosen.filter(record)
+        if formatted:
+            logging.Formatter("%(asctime)s %(message)s").format(record)
+        record.msg = f"{record.msg}{''.join(added)}"
+        chosen.filter(record)
+        return record
+
+    native = changed(RedactingFilter(redactor=engine))
+    python = changed(RedactingFilter(redactor=python_engine))
+
+    assert _state(native) == _state(python)
 
 
 def test_a_subclass_with_its_own_filter_keeps_it(engine: redactor.Redactor) -> None:
@@ -317,4 +360,6 @@ def test_the_cpp_filter_refuses_to_run_half_built(engine: redactor.Redactor) -> 
 
     assert engine.native is not None
     with pytest.raises(ValueError, match="no msg attribute"):
-        _native.LogRecordFilter(engine.native, logging.LogRecord, (), ("name", "args"), print)
+        _native.LogRecordFilter(
+            engine.native, logging.LogRecord, (), ("name", "args"), ("message",), print
+        )

@@ -16,7 +16,7 @@ from .._speedups import log_record_filter
 from ..alerting._events import RequestEvent
 from ._error_reports import protect_filtered_handlers, protect_handler_errors
 from ._stripe_errors import ErrorRecorder, as_recorder, deliver, get_error_recorder, reporter
-from ._text import hide_named_values, redact_field, redact_message
+from ._text import hide_named_values, redact_field, redact_message, snapshot
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(
@@ -27,6 +27,7 @@ _STANDARD = frozenset(
 _FRESH_KEYS = tuple(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
 _STRIPE_RESPONSE = re.compile(r"message='Stripe API response'.*\bresponse_code=(\d{3})\b")
 _FORMATTER = logging.Formatter()
+_STOCK_GET_MESSAGE = logging.LogRecord.getMessage
 # Used when even the engine cannot be built: the record is withheld all the same.
 _FALLBACK_MARKER = "<WITHHELD {bytes} bytes>"
 
@@ -103,23 +104,26 @@ class RedactingFilter(logging.Filter):
         return chosen
 
     def _filter_in_python(self, record: logging.LogRecord) -> bool:
-        if record.args is not _DONE:
-            try:
-                self._redact(record)  # marks the record done
-            except Exception as error:
-                report_failure("log record withheld", error)
-                self._withhold(record)
-                record.args = _DONE
+        try:
+            self._redact(record)  # marks the record done
+        except Exception as error:
+            report_failure("log record withheld", error)
+            self._withhold(record)
+            record.args = _DONE
         return True
 
     def _redact(self, record: logging.LogRecord) -> None:
+        """Redact the record in place and mark it done.
+
+        A record already done is checked again: a filter (of another handler, say) may
+        have changed its message or given it fields since.
+        """
         redactor = self._redactor or self.redactor
-        args = record.args
-        # The tuple test first: `isinstance` against an ABC is slow, and args are a tuple.
-        if type(args) is not tuple and isinstance(args, Mapping) and args:
-            record.args = hide_named_values(redactor, args) or args
-        record.msg = redact_message(redactor, _message(record))
-        record.args = _DONE  # rendered into msg: no formatter may apply them again
+        first = record.args is not _DONE
+        if first:
+            self._render_message(redactor, record)
+        else:
+            record.msg = redact_message(redactor, str(record.msg))
         attributes = record.__dict__
         if "message" in attributes:
             record.message = record.msg
@@ -131,12 +135,38 @@ class RedactingFilter(logging.Filter):
 
         if not _STANDARD.issuperset(attributes):
             self._redact_extra_fields(redactor, attributes)
-        if record.name == "stripe":
+        if first and record.name == "stripe":
             self._count_response(record)
 
+    def _render_message(self, redactor: Redactor, record: logging.LogRecord) -> None:
+        """The message rendered with its arguments into `msg`, redacted; `args` the mark."""
+        args = record.args
+        # The tuple test first: `isinstance` against an ABC is slow, and args are a tuple.
+        if type(args) is not tuple and isinstance(args, Mapping) and args:
+            record.args = hide_named_values(redactor, args) or args
+        msg, args = record.msg, record.args
+        record.msg = redact_message(redactor, _message(record))
+        record.args = _DONE  # rendered into msg: no formatter may apply them again
+        if type(record).getMessage is not _STOCK_GET_MESSAGE and _renders_again(record):
+            # A record class of the app's that adds to the message each time it renders (a
+            # request tag, say) would add it twice: it gets the plain rendering instead.
+            record.msg, record.args = msg, args
+            plain = _message(record, _STOCK_GET_MESSAGE)
+            record.msg, record.args = redact_message(redactor, plain), _DONE
+
     def _redact_extra_fields(self, redactor: Redactor, attributes: dict[str, Any]) -> None:
+        """Each field redacted into a copy; one that cannot be redacted is withheld alone.
+
+        A dict or list the app fills in after logging it must not reach a handler that
+        formats later (behind a queue).
+        """
         for key in attributes.keys() - _STANDARD:
-            attributes[key] = redact_field(redactor, key, attributes[key])
+            value = attributes[key]
+            try:
+                attributes[key] = redact_field(redactor, key, snapshot(value))
+            except Exception as error:
+                report_failure("log record field withheld", error)
+                attributes[key] = self._marker(value)
 
     def _redact_exception(self, record: logging.LogRecord) -> None:
         if record.exc_info:
@@ -188,17 +218,31 @@ def _native_filter(redactor: Redactor, fallback: _Filter) -> _Filter | None:
     """The C++ filter (redactor/_native.cpp) over `redactor`; None where it does not run.
 
     It redacts an app's plain records (no extra fields, exception or stack; a text the C++
-    engine settles alone) and hands every other one to `fallback` untouched.
+    engine settles alone), checks them again when they come back, and hands every other
+    record to `fallback` untouched.
     """
     native = redactor.native
     if native is None:
         return None
-    return log_record_filter(native, logging.LogRecord, _DONE, _FRESH_KEYS, fallback).filter
+    formatted = ("message", "asctime")  # what Formatter.format adds, in this order
+    return log_record_filter(
+        native, logging.LogRecord, _DONE, _FRESH_KEYS, formatted, fallback
+    ).filter
 
 
-def _message(record: logging.LogRecord) -> str:
+def _renders_again(record: logging.LogRecord) -> bool:
+    """Whether the record's own getMessage changes an already rendered message."""
     try:
-        return record.getMessage()
+        return record.getMessage() != record.msg
+    except Exception:
+        return True
+
+
+def _message(
+    record: logging.LogRecord, render: Callable[[logging.LogRecord], str] | None = None
+) -> str:
+    try:
+        return render(record) if render else record.getMessage()
     except Exception:  # the app's own format mistake: keep both parts, still redacted later
         return f"{record.msg!s} (arguments that did not fit: {record.args!r})"
 

@@ -57,7 +57,27 @@ def redact_value(redactor: Redactor, value: Any) -> Any:
         items = [redact_value(redactor, item) for item in value]
         changed = any(new is not old for new, old in zip(items, value, strict=True))
         return (items if isinstance(value, list) else tuple(items)) if changed else value
+    if isinstance(value, (set, frozenset)):
+        members = {redact_value(redactor, item) for item in value}
+        return value if members == value else type(value)(members)
     return _redact_object(redactor, value)
+
+
+def snapshot(value: Any) -> Any:
+    """A copy of the dicts, lists, tuples and sets in `value`, all the way down.
+
+    What an app logs as a field may change after the call, before a handler behind a queue
+    formats it: the redacted copy is what the handler then sees.
+    """
+    if isinstance(value, dict):
+        return {key: snapshot(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [snapshot(item) for item in value]
+    if isinstance(value, tuple) and type(value) is tuple:  # a named tuple keeps its class
+        return tuple(snapshot(item) for item in value)
+    if isinstance(value, (set, frozenset)):
+        return type(value)(snapshot(item) for item in value)
+    return value
 
 
 def redact_field(redactor: Redactor, name: object, value: Any) -> Any:
