@@ -840,3 +840,33 @@ def test_threads_logging_their_first_records_at_once_share_one_engine() -> None:
     )
 
     assert done.stdout.split() == ["True", "800"]
+
+
+class _Charge:
+    def __repr__(self) -> str:
+        return f"Charge(key={KEY})"
+
+
+def test_an_object_that_shows_a_secret_prints_as_its_redacted_self(log: logging.Logger) -> None:
+    handler, stream = stream_handler("%(message)s %(charge)r")
+    handler.addFilter(RedactingFilter())
+    log.addHandler(handler)
+    records: list[logging.LogRecord] = []
+    log.addHandler(_Keep(records))
+
+    log.warning("charge failed", extra={"charge": _Charge()})
+
+    assert stream.getvalue() == "charge failed Charge(key=<STRIPE_SECRET_KEY>)\n"
+    shipped = pickle.loads(pickle.dumps(records[0].charge))
+    assert type(shipped) is str and KEY not in shipped
+
+
+class _Keep(logging.Handler):
+    """Keeps the records it gets, as they are after the filters before it."""
+
+    def __init__(self, kept: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.kept = kept
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.kept.append(record)

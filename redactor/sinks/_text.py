@@ -186,13 +186,32 @@ def _redact_object(redactor: Redactor, value: object) -> object:
     Both `str()` and `repr()` are looked at: a formatter may print either (`%(field)r`, a JSON
     formatter's `default=repr`).
     """
-    text = str(value)
-    redacted = redact_message(redactor, text)
-    if redacted != text:
+    text, shown = str(value), repr(value)
+    redacted, redacted_shown = redact_message(redactor, text), redact_message(redactor, shown)
+    if redacted == text and redacted_shown == shown:
+        return value
+    return RedactedObject(redacted, redacted_shown)
+
+
+class RedactedObject(str):
+    """The redacted `str()` of an object that showed a secret, with its redacted `repr()`.
+
+    `%(field)r` then prints what the object's own `repr` would have, redacted, not a quoted
+    string. Pickled or copied, it is a plain str.
+    """
+
+    _shown: str
+
+    def __new__(cls, text: str, shown: str) -> RedactedObject:
+        redacted = super().__new__(cls, text)
+        redacted._shown = shown
         return redacted
-    shown = repr(value)
-    redacted = redact_message(redactor, shown)
-    return value if redacted == shown else redacted
+
+    def __repr__(self) -> str:
+        return self._shown
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return str, (str(self),)
 
 
 def _redact_coloured(redactor: Redactor, text: str) -> str:
