@@ -1,4 +1,4 @@
-"""A stdlib logging filter and record factory that redact each record before any handler.
+"""A stdlib logging filter, and the install that runs it on every record before any handler.
 
 The message is rendered with its arguments, the traceback is rendered into `exc_text` and
 `exc_info` is cleared, so no handler or formatter downstream can reach the raw text again.
@@ -33,11 +33,11 @@ _FALLBACK_MARKER = "<WITHHELD {bytes} bytes>"
 
 
 class _NoArguments(tuple[()]):
-    """The empty `args` a redacted record is left with, which also marks it as redacted.
+    """The empty `args` a redacted record is left with, which marks it rendered and counted.
 
-    Telling a record done is then one identity test (a weak set of records cost a third of
+    Telling such a record is then one identity test (a weak set of records cost a third of
     a microsecond a record), and formatters that dump `record.__dict__` see an empty tuple,
-    no mark. New `args`, a pickled or a deep-copied record (a plain tuple then) are redacted
+    no mark. New `args`, a pickled or a deep-copied record (a plain tuple then) are rendered
     again; a shallow copy shares the mark, and the redacted content with it.
     """
 
@@ -58,8 +58,9 @@ class RedactingFilter(logging.Filter):
     Attach it to any handler, or to a logger (it then covers the records logged there
     before any handler, including the root's, sees them). In `dictConfig`, use
     `{"()": "redactor.RedactingFilter"}`, optionally with `"config": "path/to/config.toml"`.
-    A record is done once: later filters and handlers see the redacted record. The report a
-    handler that carries this filter prints on stderr when it fails is redacted too.
+    Later filters and handlers see the redacted record; a further RedactingFilter checks it
+    again, for what was changed or added since. The report a handler that carries this
+    filter prints on stderr when it fails is redacted too.
     """
 
     def __init__(
@@ -86,7 +87,7 @@ class RedactingFilter(logging.Filter):
         return self._redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Redact `record` in place (once) and let it through; never raises."""
+        """Redact `record` in place and let it through; never raises."""
         chosen = self._chosen or self._choose()
         return chosen(record)
 
