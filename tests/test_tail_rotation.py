@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 from tests.test_tail_support import (
@@ -65,6 +66,93 @@ class TestRenameAndCreate:
 
         expected = b"gen1 a\ngen1 b\ngen2 a\ngen2 b\ngen3 a\n"
         daemon.wait_output(expected, what="all three generations")
+
+
+# rotate_wait of the daemons below: long enough that a write just after a rename is in time.
+WAIT = 0.6
+
+
+class TestWritesThroughTheOldDescriptorAfterARename:
+    """logrotate's create mode: an app appends through its old descriptor just after the rename.
+
+    The renamed file is followed until it has been quiet for rotate_wait counted from the
+    rename (or from its last growth after it), however long it was quiet before.
+    """
+
+    def _rotate_after_a_quiet_spell(self, daemon: Daemon, log: Path) -> None:
+        time.sleep(WAIT + 0.3)  # quiet for longer than rotate_wait before the rotation
+        mark = len(daemon.log_bytes())
+        os.rename(log, log.with_name("app.log.1"))
+        log.touch()
+        seen = (b"event=renamed", b"event=rotated")
+        wait_for(lambda: any(e in daemon.log_bytes()[mark:] for e in seen), what="the rename")
+
+    def test_a_line_written_just_after_the_rename_is_copied_once_and_in_order(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
+        daemon, log = follow(tmp_path, daemons, rotate_wait=WAIT)
+        lines = [
+            b"line 1 card=4242424242424242\n",
+            b"line 2 through the old descriptor key=sk_live_51Nq8ZrT3vKp0LmWx7YbC2dE4\n",
+            b"line 3 in the new file\n",
+        ]
+        with log.open("ab", buffering=0) as app:
+            app.write(lines[0])
+            daemon.wait_output(redacted(lines[0]))
+            self._rotate_after_a_quiet_spell(daemon, log)
+
+            app.write(lines[1])
+        append(log, lines[2])
+
+        expected = redacted(b"".join(lines))
+        daemon.wait_output(expected, what="the line written after the rename")
+        wait_for(lambda: b"event=finished" in daemon.log_bytes(), what="the old file let go")
+        assert daemon.stop() == 0
+        assert daemon.output() == expected
+
+    def test_late_lines_keep_the_renamed_file_followed_until_it_is_quiet(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
+        daemon, log = follow(tmp_path, daemons, b"before the rotation\n", rotate_wait=WAIT)
+        late = [b"late line %d\n" % i for i in range(4)]
+        with log.open("ab", buffering=0) as app:
+            daemon.wait_output(b"before the rotation\n")
+            self._rotate_after_a_quiet_spell(daemon, log)
+            for line in late:  # each within rotate_wait of the one before, all after it
+                time.sleep(WAIT / 2)
+                app.write(line)
+
+            expected = b"before the rotation\n" + b"".join(late)
+            daemon.wait_output(expected, what="every late line")
+        wait_for(lambda: b"event=finished" in daemon.log_bytes(), what="the old file let go")
+        assert daemon.stop() == 0
+        assert daemon.output() == expected
+
+    def test_kill_9_while_the_renamed_file_is_followed_neither_loses_nor_repeats(
+        self, tmp_path: Path, daemons: list[Daemon]
+    ) -> None:
+        daemon, log = follow(tmp_path, daemons, rotate_wait=WAIT)
+        lines = [b"line %d email=jane.doe@example.com\n" % i for i in range(4)]
+        with log.open("ab", buffering=0) as app:
+            app.write(lines[0])
+            daemon.wait_output(redacted(lines[0]))
+            self._rotate_after_a_quiet_spell(daemon, log)
+            app.write(lines[1])
+            daemon.wait_output(redacted(b"".join(lines[:2])))
+
+            daemon.kill()
+            app.write(lines[2])  # written while the daemon is down, just after the rotation
+            mark = len(daemon.log_bytes())
+            daemon.start()
+            daemon.wait_output(redacted(b"".join(lines[:3])), what="the line written while down")
+        wait_for(lambda: b"event=finished" in daemon.log_bytes()[mark:], what="the old file let go")
+
+        daemon.kill()
+        daemon.start()
+        append(log, lines[3])
+        daemon.wait_output(redacted(b"".join(lines)))
+        assert daemon.stop() == 0
+        assert daemon.output() == redacted(b"".join(lines))
 
 
 class TestTruncation:

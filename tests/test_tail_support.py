@@ -23,7 +23,7 @@ SECRETS = (CARD, KEY, EMAIL)
 FAST = """
 [tail]
 checkpoint_interval = 0.05
-rotate_wait = 0.3
+rotate_wait = {rotate_wait}
 rescan_interval = {rescan}
 poll_interval = 0.05
 partial_line_timeout = {partial}
@@ -94,6 +94,7 @@ class Daemon:
         *,
         partial: float = 5.0,
         rescan: float = 1.0,
+        rotate_wait: float = 0.3,
         extra: str = "",
         args: tuple[str, ...] = (),
     ) -> None:
@@ -101,7 +102,8 @@ class Daemon:
         self.out = root / "out"
         self.state = root / "state"
         self.config = root / "tail.toml"
-        self.config.write_text(FAST.format(partial=partial, rescan=rescan, extra=extra))
+        settings = {"partial": partial, "rescan": rescan, "rotate_wait": rotate_wait}
+        self.config.write_text(FAST.format(extra=extra, **settings))
         self.stderr_path = root / "daemon.stderr"
         self.patterns = patterns
         self.args = args
@@ -218,12 +220,14 @@ def follow(
     content: bytes = b"",
     *,
     partial: float = 5.0,
+    rotate_wait: float = 0.3,
     extra: str = "",
 ) -> tuple[Daemon, Path]:
     """Write `root/app.log` holding `content` and start a daemon that follows it."""
     log = root / "app.log"
     log.write_bytes(content)
-    return start(daemons, Daemon(root, [str(log)], partial=partial, extra=extra)), log
+    daemon = Daemon(root, [str(log)], partial=partial, rotate_wait=rotate_wait, extra=extra)
+    return start(daemons, daemon), log
 
 
 def append(path: Path, data: bytes) -> None:

@@ -88,7 +88,8 @@ class TrackedFile:
         self.path = path
         self.origin = origin
         self.seq = seq
-        self.live = True
+        self._live = True
+        self.let_go_at = 0.0
         self.read_pos = 0
         self.head_len = 0
         self.head = fingerprint(b"")
@@ -101,6 +102,27 @@ class TrackedFile:
         self._fp_bytes = fingerprint_bytes
         self._pipeline = LinePipeline(redactor)
         self._fd: int | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether a followed name leads to this file (False once rotated, renamed or deleted)."""
+        return self._live
+
+    @live.setter
+    def live(self, value: bool) -> None:
+        if self._live and not value:
+            self.let_go_at = time.time()
+        self._live = value
+
+    def settled(self, now: float, wait: float) -> bool:
+        """Whether a rotated-away file is read to its end and quiet for `wait` seconds.
+
+        Quiet counts from its last growth or from the rotation, whichever is later: a rename
+        does not change a file's mtime, and a writer may still append through an old
+        descriptor just after it.
+        """
+        quiet_since = max(self.last_growth, self.let_go_at)
+        return not self.live and now - quiet_since >= wait and self.at_end()
 
     @property
     def pinned(self) -> bool:

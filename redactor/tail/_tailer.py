@@ -338,8 +338,7 @@ class Tailer:
         for file in list(self._files.values()):
             if file.pending:
                 file.flush_partial(self._emitter(file), timeout, now)
-            idle = now - file.last_growth >= self._settings.rotate_wait
-            if not file.live and idle and file.at_end():
+            if file.settled(now, self._settings.rotate_wait):
                 self._finish(file)
         if self._feeder is not None:
             self._feeder.flush()
