@@ -86,12 +86,31 @@ typedef struct {
   int marker;
 } ScannerObject;
 
+// RE2 finds the leftmost match, but to tell where it ends it reads on for as long as an
+// alternative that started no later could still match (an address's local part runs over
+// any word): a text of back-to-back key prefixes would cost a pass to its end per match.
+// So the search looks no further than a window, doubled until it holds a match that ends
+// kLookMargin bytes before the window does (no secret is that long) or reaches `end`. The
+// next search starts with a window eight times as far as this one needed. _scanner.py does
+// the same.
+const size_t kLookWindow = 2048;
+const size_t kLookMargin = 512;
+
 // The leftmost match at or after `start`, and the rule it belongs to; false when none.
+// `*window` is how far to look first, updated for the next search.
 bool next_match(const ScannerObject* self, std::string_view text, size_t start, size_t end,
-                std::vector<int>* rules, Span* found) {
+                std::vector<int>* rules, Span* found, size_t* window) {
   std::string_view match;
-  if (start > end || !match_fn(self->regex, text, start, end, kUnanchored, &match, 1))
-    return false;
+  if (start > end) return false;
+  size_t match_end = 0;
+  for (;; *window *= 2) {
+    size_t stop = end - start > *window ? start + *window : end;
+    bool any = match_fn(self->regex, text, start, stop, kUnanchored, &match, 1);
+    match_end = any ? match.data() - text.data() + match.size() : 0;
+    if (stop == end && !any) return false;
+    if (stop == end || (any && match_end + kLookMargin <= stop)) break;
+  }
+  *window = std::max(kLookWindow, 8 * (match_end - start) + kLookMargin);
   Py_ssize_t begin = match.data() - text.data();
   rules->clear();
   set_match_fn(self->set, match, rules);
@@ -112,7 +131,8 @@ void scan_all(const ScannerObject* self, std::string_view text, std::vector<Span
   std::vector<int> rules;
   size_t start = 0;
   Span found;
-  while (next_match(self, text, start, text.size(), &rules, &found)) {
+  size_t window = kLookWindow;
+  while (next_match(self, text, start, text.size(), &rules, &found, &window)) {
     spans->push_back(found);
     start = resume_at(self, found);
   }
@@ -190,7 +210,8 @@ PyObject* Scanner_first(ScannerObject* self, PyObject* args) {
   std::vector<int> rules;
   Span found;
   bool any = false;
-  while (start >= 0 && next_match(self, text, start, end, &rules, &found)) {
+  size_t window = kLookWindow;
+  while (start >= 0 && next_match(self, text, start, end, &rules, &found, &window)) {
     if (found.rule < 0 || found.rule != self->marker) {
       any = true;
       break;

@@ -139,8 +139,9 @@ class Scanner:
         found: list[tuple[int, int, int]] = []
         marked: list[int] = []
         match, unanchored, marker, which = self._match, self._unanchored, self._marker, self._which
+        window = _LOOK_WINDOW
         while True:
-            begin, finish = match(unanchored, data, start, end)[0]
+            begin, finish, window = _next_match(match, unanchored, data, start, end, window)
             if begin < 0:
                 return found, marked
             # The alternation prefers the first alternative that matches at `begin`; of the
@@ -166,8 +167,11 @@ class Scanner:
                 return None
             index, begin, finish = found
             return self.candidate_of(index, data, begin, finish)
+        window = _LOOK_WINDOW
         while True:
-            begin, finish = self._match(self._unanchored, data, start, end)[0]
+            begin, finish, window = _next_match(
+                self._match, self._unanchored, data, start, end, window
+            )
             if begin < 0:
                 return None
             index = self._rule_index(data, begin, finish)
@@ -190,6 +194,29 @@ class Scanner:
         start, end = spans[compiled.value_group] if compiled.value_group else (begin, finish)
         keep_end = spans[compiled.keep_group][1] if compiled.keep_group else start
         return Candidate(compiled, start, end, keep_end)
+
+
+# RE2 finds the leftmost match, but to tell where it ends it reads on for as long as an
+# alternative that started no later could still match (an address's local part runs over any
+# word): a text of back-to-back key prefixes would cost a pass to its end per match. So the
+# search looks no further than a window, doubled until it holds a match that ends _LOOK_MARGIN
+# bytes before the window does (no secret is that long) or reaches the end. The next search
+# starts with a window eight times as far as this one needed. The C++ loop (next_match in
+# _native.cpp) does the same.
+_LOOK_WINDOW = 2048
+_LOOK_MARGIN = 512
+
+
+def _next_match(
+    match: Any, anchor: Any, data: bytes, start: int, end: int, window: int
+) -> tuple[int, int, int]:
+    """The leftmost match in data[start:end] ((-1, -1) when none), and the next window."""
+    while True:
+        stop = end if end - start <= window else start + window
+        begin, finish = match(anchor, data, start, stop)[0]
+        if stop == end or (begin >= 0 and finish + _LOOK_MARGIN <= stop):
+            return begin, finish, max(_LOOK_WINDOW, 8 * (finish - start) + _LOOK_MARGIN)
+        window *= 2
 
 
 def _resume_at(marker: bool, begin: int, finish: int) -> int:

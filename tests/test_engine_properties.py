@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from redactor import default_redactor
+from redactor import _scanner, default_redactor
+from redactor._scanner import Scanner
 from tests.spellings import leaks
 
 SECRETS = [
@@ -37,6 +39,7 @@ SEPARATORS = st.sampled_from([" ", "\t", "=", ": ", '"', " '", "(", "\n", "\r\n"
 
 Planted = tuple[str, str, tuple[str, str], str, str]
 SPELLED = [secret for secret, _ in SECRETS]
+PIECES = [secret.encode() for secret in SPELLED] + [b" ", b"\n", b"=", b"@", b"_", b"'", b"..."]
 
 
 def bounded(
@@ -144,3 +147,35 @@ def test_email_backtracking_bait_finishes_in_linear_time() -> None:
 
 def test_many_at_signs_finish_quickly() -> None:
     assert seconds_for(b"a@" * 50_000 + b"\n") < 2.0
+
+
+@pytest.mark.parametrize("unit", [b"sk_live_", b"whsec_", b"cuss_secret_", b"'4242424242..."])
+def test_back_to_back_secret_prefixes_finish_in_linear_time(unit: bytes) -> None:
+    # A header an attacker controls, logged by the app: each prefix is a match, and an
+    # address's local part could run on over all of them.
+    small = seconds_for(unit * (20_000 // len(unit)) + b"\n")
+    large = seconds_for(unit * (200_000 // len(unit)) + b"\n")
+
+    assert large < 2.0
+    assert large < 30 * max(small, 1e-3)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from([*PIECES, b"x" * 200 + b" ", b"a." * 90 + b"\n", b" " * 900]), max_size=40
+    )
+)
+def test_the_windowed_search_finds_what_an_unbounded_one_does(pieces: list[bytes]) -> None:
+    # Lines of any length, with gaps of any size between the secrets. (Where they differ is a
+    # run of more than _LOOK_MARGIN address characters before an "@": the window then reads
+    # the secrets in it as such, where an unbounded search took the whole run for an address.)
+    data = b"".join(pieces)
+    scanner = Scanner(default_redactor()._compiled)  # the Python loop, the C++ one's reference
+
+    windowed = scanner._spans(data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_scanner, "_LOOK_WINDOW", 1 << 40)
+        unbounded = scanner._spans(data)
+
+    assert windowed == unbounded
