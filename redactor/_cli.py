@@ -18,7 +18,7 @@ from ._config import load_config
 from ._engine import Redactor
 from ._progress import Progress
 from ._schema import ConfigError
-from ._stream import BLOCK, StreamRedactor
+from ._stream import BLOCK, StreamRedactor, TranscodingRedactor, wide_encoding
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
@@ -172,15 +172,34 @@ def _redact_input(redactor: Redactor, name: str, out: BinaryIO, progress: Progre
         return f"{label}: {error.strerror or type(error).__name__}"
     except (EOFError, zlib.error):
         return f"{label}: the gzip data is corrupt or cut short"
+    except UnicodeError:  # UTF-16 or UTF-32 input whose redacted text cannot be encoded back
+        return f"{label}: the redacted text cannot be written in the input's encoding"
     return ""
 
 
 def _redact_stream(redactor: Redactor, source: BinaryIO, out: BinaryIO, progress: Progress) -> None:
-    stream = StreamRedactor(redactor)
-    while chunk := source.read(BLOCK):
+    peeked = _Rewound(source, 4)
+    stream = _stream_for(redactor, peeked, out)
+    while chunk := peeked.read(BLOCK):
         out.write(stream.feed(chunk))
         progress.advance(len(chunk))
     out.write(stream.flush())
+
+
+def _stream_for(
+    redactor: Redactor, source: _Rewound, out: BinaryIO
+) -> StreamRedactor | TranscodingRedactor:
+    """The redactor for an input, by its first bytes; a byte-order mark goes out as it came.
+
+    UTF-16 and UTF-32 are redacted as text and written in their own encoding; anything else
+    byte by byte, as UTF-8 or another ASCII-compatible encoding.
+    """
+    found = wide_encoding(source.head)
+    if found is None:
+        return StreamRedactor(redactor)
+    bom, codec = found
+    out.write(source.read(len(bom)))
+    return TranscodingRedactor(redactor, codec)
 
 
 def _open_input(name: str) -> BinaryIO:
@@ -199,14 +218,14 @@ def _maybe_gzip(source: _Rewound) -> BinaryIO:
 
 
 class _Rewound:
-    """A binary stream whose first two bytes were read to look for the gzip magic.
+    """A binary stream whose first bytes were read to look for the gzip magic or a BOM.
 
     They are handed out again first: a pipe cannot seek back.
     """
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, peek: int = 2) -> None:
         self._stream = stream
-        self.head = stream.read(2)
+        self.head = stream.read(peek)
         self._pending = self.head
 
     def read(self, size: int = -1) -> bytes:

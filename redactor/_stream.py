@@ -7,6 +7,7 @@ only released up to a point no later match can reach back before.
 
 from __future__ import annotations
 
+import codecs
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -84,3 +85,71 @@ class StreamRedactor:
             if finding.start < cut < finding.end:
                 cut = finding.end
         return cut
+
+
+# Byte-order marks of the encodings whose bytes the engine cannot scan as they are. UTF-32
+# first: its little-endian mark starts with UTF-16's.
+WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def wide_encoding(head: bytes) -> tuple[bytes, str] | None:
+    """The UTF-16 or UTF-32 byte-order mark `head` starts with, and its codec; else None."""
+    for bom, codec in WIDE_BOMS:
+        if head.startswith(bom):
+            return bom, codec
+    return None
+
+
+class TranscodingRedactor:
+    """A StreamRedactor for UTF-16 or UTF-32 text (after its byte-order mark).
+
+    The text is decoded, redacted as UTF-8 and encoded back, so what is not redacted comes out
+    byte for byte; lone surrogates pass through. Bytes that are no character of the encoding
+    (a cut-off last code unit, a UTF-32 unit past U+10FFFF) are withheld with the marker.
+    """
+
+    def __init__(self, redactor: Redactor, codec: str) -> None:
+        self._redactor = redactor
+        self._codec = codec
+        self._unit = 4 if codec.startswith("utf-32") else 2
+        self._high_byte = 1 if codec.endswith("le") else 0  # of a UTF-16 code unit
+        self._stream = StreamRedactor(redactor)
+        self._raw = b""
+        self._redacted = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+
+    def feed(self, data: bytes) -> bytes:
+        """Take more input; return the redacted output that is now final, encoded."""
+        raw = self._raw + data
+        usable = len(raw) - len(raw) % self._unit
+        if self._unit == 2 and usable and 0xD8 <= raw[usable - 2 + self._high_byte] <= 0xDB:
+            usable -= 2  # a high surrogate whose low half may come with the next block
+        self._raw = raw[usable:]
+        return self._encode(self._stream.feed(self._decode(raw[:usable])))
+
+    def flush(self) -> bytes:
+        """Return the redacted, encoded rest (end of input)."""
+        rest, self._raw = self._raw, b""
+        out = self._stream.feed(self._decode(rest)) + self._stream.flush()
+        return self._encode(out, final=True)
+
+    def _decode(self, raw: bytes) -> bytes:
+        parts = []
+        while raw:
+            try:
+                parts.append(raw.decode(self._codec, "surrogatepass"))
+                break
+            except UnicodeDecodeError as error:
+                parts.append(raw[: error.start].decode(self._codec, "surrogatepass"))
+                self._redactor.stats.withhold(error.end - error.start)
+                parts.append(self._redactor.withheld(error.end - error.start).decode())
+                raw = raw[error.end :]
+        return "".join(parts).encode("utf-8", "surrogatepass")
+
+    def _encode(self, redacted: bytes, final: bool = False) -> bytes:
+        text = self._redacted.decode(redacted, final)
+        return text.encode(self._codec, "surrogatepass")
