@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
-from .._stream import BLOCK, OVERLAP
+from .._stream import BLOCK, OVERLAP, WIDE_BOMS, wide_encoding
 from ._fdpool import FdPool
 from ._pipeline import LinePipeline
 from ._state import FileMark
@@ -97,6 +97,7 @@ class TrackedFile:
         self.last_read = time.time()
         self.seen_size = 0
         self.truncations = 0
+        self.encoding: str | None = None  # "" for bytes we redact, else the codec we cannot
         self._redactor = redactor
         self._pool = pool
         self._fp_bytes = fingerprint_bytes
@@ -203,6 +204,10 @@ class TrackedFile:
         assert self._fd is not None
         self._pool.used(self)
         self._check_reset(emit)
+        if not self._check_encoding():
+            self.last_read = time.time()  # looked at, with nothing to read yet
+            return 0
+        convert = self._withhold if self.encoding else self._pipeline.feed
         done = 0
         while done < limit and not stop():
             data = os.pread(self._fd, BLOCK, self.read_pos)
@@ -211,11 +216,38 @@ class TrackedFile:
             now = time.time()
             self.read_pos += len(data)
             done += len(data)
-            emit(self._pipeline.feed(data), now)
+            emit(convert(data), now)
         if self.head_len < self._fp_bytes and self.read_pos > self.head_len:
             self._take_head()
         self.last_read = time.time()
         return done
+
+    def _check_encoding(self) -> bool:
+        """Find out whether the file is UTF-16 or UTF-32; False while it cannot be told yet.
+
+        The engine scans bytes as UTF-8, so such a file (known by its byte-order mark) is
+        withheld whole; its offsets stay those of the input, so restarts resume exactly.
+        """
+        assert self._fd is not None
+        if self.encoding is not None:
+            return True
+        head = os.pread(self._fd, 4, 0)
+        found = wide_encoding(head)
+        if found is None and self.live and any(bom.startswith(head) for bom, _ in WIDE_BOMS):
+            return False  # empty, or a mark's first bytes: wait for the rest before reading
+        self.encoding = found[1] if found else ""
+        if found:
+            self._pipeline = LinePipeline(self._redactor)
+            log.warning(
+                "event=unsupported_encoding file=%s encoding=%s action=withheld",
+                self.path,
+                self.encoding,
+            )
+        return True
+
+    def _withhold(self, data: bytes) -> bytes:
+        self._redactor.stats.withhold(len(data))
+        return self._redactor.withheld(len(data)) + b"\n"
 
     def flush_partial(self, emit: Emit, timeout: float, now: float) -> None:
         """Write out a held unfinished last line once the file has been quiet for `timeout`.
@@ -278,6 +310,7 @@ class TrackedFile:
         self.read_pos = 0
         self.head_len, self.head = 0, fingerprint(b"")
         self._pipeline = LinePipeline(self._redactor)
+        self.encoding = None
 
     def _head_matches(self) -> bool:
         assert self._fd is not None
