@@ -21,7 +21,9 @@ _HELP = """Follow log files (paths or globs) and write a redacted copy of each t
 Rotation, truncation and restarts (also kill -9) neither lose nor repeat a line.
 Limitations: a file truncated in place (copytruncate) may lose the lines written between the
 last read and the truncation (the loss is logged); with fsync = "never" a machine crash (not a
-process crash) may lose output lines; a line longer than 1 MiB reaches a line sink in pieces."""
+process crash) may lose output lines; a line longer than 1 MiB reaches a line sink in pieces;
+a rotated file is read until it has been quiet for rotate_wait after the rotation; a file
+starting with a UTF-16 or UTF-32 byte-order mark is withheld (marker lines), not redacted."""
 
 
 def add_tail_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
