@@ -36,6 +36,8 @@ _FALLBACK_REACH = 4096
 # holds none, and is not scanned again.
 _SHORTEST_SECRET = 6
 _JSON_BEFORE = frozenset(b":[,")
+# How far back a comma's array or object is looked for.
+_JSON_REACH = 256
 _JSON_AFTER = frozenset(b",}]")
 _BLANKS = b" \t\r\n"
 _BLANK_BYTES = frozenset((b" ", b"\t", b"\r", b"\n"))
@@ -444,21 +446,36 @@ def _bare_json_number_end(data: bytes, start: int, end: int) -> int:
     """Where a number ends when it stands unquoted as a JSON value; 0 when it does not.
 
     A text replacement there needs quotes, and takes the fraction or exponent with it. After
-    a colon, only a JSON key's closing quote before it makes the number a JSON value.
+    a colon, only a JSON key's closing quote before it makes the number a JSON value; after a
+    comma, only an array or object that the comma is in (not a list in a sentence or a CSV
+    row).
     """
     if not 0x30 <= data[start] <= 0x39:
         return 0  # a JSON number starts with a digit (cards only, in practice)
     before = data[max(0, start - 64) : start].rstrip(_BLANKS)
     if not before or before[-1] not in _JSON_BEFORE:
         return 0
-    if before[-1] == 0x3A and not before[:-1].rstrip(_BLANKS).endswith(b'"'):
+    if before[-1] == 0x3A and not _after_json_key(before[:-1]):
         return 0  # key: value in logfmt or a Python repr, not JSON
+    if before[-1] == 0x2C and not _in_json_container(data, start):
+        return 0
     if not all(char in _NUMBER_CHARS for char in data[start:end]):
         return 0
     tail = _NUMBER_TAIL.match(data, end)
     end = tail.end() if tail else end
     after = data[end : end + 64].lstrip(_BLANKS)[:1]
     return end if not after or after[0] in _JSON_AFTER else 0
+
+
+def _after_json_key(before: bytes) -> bool:
+    return before.rstrip(_BLANKS).endswith(b'"')
+
+
+def _in_json_container(data: bytes, start: int) -> bool:
+    """Whether the line holds an opening bracket or a JSON key's colon before `start`."""
+    line = data[max(0, start - _JSON_REACH) : start].rsplit(b"\n", 1)[-1]
+    opener = max(line.rfind(b"["), line.rfind(b"{"), line.rfind(b":"))
+    return opener >= 0 and (line[opener] != 0x3A or _after_json_key(line[:opener]))
 
 
 def _enabled(rule_set: RuleSet, overrides: dict[str, RuleSettings], source: str) -> list[Rule]:

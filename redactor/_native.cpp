@@ -121,9 +121,13 @@ bool next_match(const ScannerObject* self, std::string_view text, size_t start, 
 }
 
 // Where the scan goes on after `found`, as the Python loop's _resume_at says: one byte in
-// after a marker, whose last byte may be the boundary a card number behind it needs.
-Py_ssize_t resume_at(const ScannerObject* self, const Span& found) {
+// after a marker, whose last byte may be the boundary a card number behind it needs, and on
+// the last byte of a match that an "=" follows (jane@example.com=4242...), for the same.
+Py_ssize_t resume_at(const ScannerObject* self, std::string_view text, const Span& found) {
   if (found.rule == self->marker) return found.begin + 1;
+  Py_ssize_t size = static_cast<Py_ssize_t>(text.size());
+  if (found.end - found.begin >= 2 && found.end < size && text[found.end] == '=')
+    return found.end - 1;
   return found.end > found.begin ? found.end : found.end + 1;
 }
 
@@ -134,7 +138,7 @@ void scan_all(const ScannerObject* self, std::string_view text, std::vector<Span
   size_t window = kLookWindow;
   while (next_match(self, text, start, text.size(), &rules, &found, &window)) {
     spans->push_back(found);
-    start = resume_at(self, found);
+    start = resume_at(self, text, found);
   }
 }
 
@@ -216,7 +220,7 @@ PyObject* Scanner_first(ScannerObject* self, PyObject* args) {
       any = true;
       break;
     }
-    start = resume_at(self, found);
+    start = resume_at(self, text, found);
   }
   PyBuffer_Release(&view);
   if (!any) Py_RETURN_NONE;
@@ -685,8 +689,10 @@ PyObject* redacted_text(const RecordObject* self, PyObject* text) {
   std::vector<int> rules;
   if (!redact_plain(self, view, &output, &rules)) return nullptr;
   bool looks_json = size > 0 && (data[0] == '{' || data[0] == '[');
-  // A JSON document is redacted value by value in Python; a clean one is kept as it is.
-  if (looks_json && (!rules.empty() || view.find("\\u001b") != std::string_view::npos))
+  // A JSON document is redacted value by value in Python; a clean one is kept as it is,
+  // unless a value holds escapes of its own (an escaped backslash), seen only once decoded.
+  if (looks_json && (!rules.empty() || view.find("\\u001b") != std::string_view::npos ||
+                     view.find("\\\\") != std::string_view::npos))
     return nullptr;
   if (rules.empty()) return Py_NewRef(text);
   PyObject* redacted = PyUnicode_DecodeUTF8(output.data(), output.size(), "strict");

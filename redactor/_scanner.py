@@ -151,7 +151,7 @@ class Scanner:
                 marked.append(begin)
             else:
                 found.append((index, begin, finish))
-            start = _resume_at(index == marker, begin, finish)
+            start = _resume_at(index == marker, data, begin, finish)
 
     def matches(self, data: bytes) -> bool:
         """Whether any rule (or the marker) has a candidate in `data`."""
@@ -177,7 +177,7 @@ class Scanner:
             index = self._rule_index(data, begin, finish)
             if index != self._marker:
                 return self.candidate_of(index, data, begin, finish)
-            start = _resume_at(True, begin, finish)
+            start = _resume_at(True, data, begin, finish)
 
     def _rule_index(self, data: bytes, begin: int, finish: int) -> int:
         # The alternation prefers the first alternative that matches at `begin`; of the rules
@@ -219,13 +219,16 @@ def _next_match(
         window *= 2
 
 
-def _resume_at(marker: bool, begin: int, finish: int) -> int:
+def _resume_at(marker: bool, data: bytes, begin: int, finish: int) -> int:
     """Where the scan goes on after a match at data[begin:finish].
 
     After a marker it goes on one byte in: a marker only says "look closer", and its last
     byte (the blank after a diagnose corner, the ">" of "->") may be the boundary that a card
-    number right behind it needs.
+    number right behind it needs. For the same reason it goes on at the last byte of a match
+    that an "=" follows: "jane@example.com=4242..." has the card's "m=" in the address.
     """
     if marker:
         return begin + 1
+    if finish - begin >= 2 and data[finish : finish + 1] == b"=":
+        return finish - 1
     return finish if finish > begin else finish + 1

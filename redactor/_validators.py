@@ -270,7 +270,12 @@ _STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
 _UNICODE_BREAK = re.compile(
     rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe1\xa0\x8e|\xe2\x80[\x80-\x8f\xa8-\xaf]"
     rb"|\xe2\x81[\x9f-\xa4]|\xe3\x80\x80|\xef\xbb\xbf"
+    # The same, escaped as JSON or in a bytes repr.
+    rb"|(?i:\\u(?:00(?:85|a0)|1680|180e|200[0-9a-f]|202[89a-f]|205f|206[0-4]|3000|feff))"
+    rb"|(?i:\\xc2\\x(?:85|a0)|\\xe2\\x80\\x(?:8[0-9a-f]|a[89a-f])|\\xe3\\x80\\x80)"
 )
+# A JSON or bytes-repr escape inside an address, read as the byte or character it stands for.
+_ADDRESS_ESCAPE = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
 # Top-level domains that are really file extensions: asset@2x.png, report@2026-12-04.csv.
 FILE_EXTENSIONS = frozenset(
     (
@@ -325,7 +330,7 @@ def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
 
 def _before_unicode_break(buf: bytes, start: int, end: int) -> int:
     """Where the first non-ASCII space or separator after `start` is, else `end`."""
-    if buf[start:end].isascii():
+    if _plain_ascii(buf[start:end]):
         return end
     found = _UNICODE_BREAK.search(buf, start, end)
     return found.start() if found else end
@@ -333,18 +338,29 @@ def _before_unicode_break(buf: bytes, start: int, end: int) -> int:
 
 def _after_unicode_break(buf: bytes, start: int, end: int) -> int:
     """Where the text after the last non-ASCII space or separator in the span starts."""
-    if buf[start:end].isascii():
+    if _plain_ascii(buf[start:end]):
         return start
     breaks = list(_UNICODE_BREAK.finditer(buf, start, end))
     return breaks[-1].end() if breaks else start
+
+
+def _plain_ascii(span: bytes) -> bool:
+    """ASCII without escapes: no break beyond ASCII can be in it, raw or escaped."""
+    return span.isascii() and b"\\" not in span
 
 
 def _top_level_ok(label: bytes) -> bool:
     """Letters only (any script), two or more, and not a file extension such as png."""
     if label.isalpha():  # ASCII letters: the usual case, without decoding
         return len(label) >= 2 and label.lower().decode() not in FILE_EXTENSIONS
-    text = label.decode("utf-8", "replace")
+    text = _ADDRESS_ESCAPE.sub(_unescaped, label).decode("utf-8", "replace")
     return len(text) >= 2 and text.isalpha() and text.lower() not in FILE_EXTENSIONS
+
+
+def _unescaped(escape: re.Match[bytes]) -> bytes:
+    if escape[1] is not None:
+        return chr(int(escape[1], 16)).encode("utf-8", "surrogatepass")
+    return bytes((int(escape[2], 16),))
 
 
 def email_domain_offset(text: bytes) -> int:

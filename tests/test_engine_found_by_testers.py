@@ -73,10 +73,43 @@ LIVE_KEY = "sk_live_51NqAbcdefghijklmnopqrstuvwxyz0123Kl"
         ),
         ("to\u200bjane@example.com\u2028next", f"to\u200b{EMAIL}\u2028next"),
         ("jürgen@exämple.de ok", f"{EMAIL} ok"),
+        # A card right after "=" that ends another secret (a Java map's toString).
+        (
+            "{jane@example.com=4242424242424242, bob@example.org=5555 5555 5555 4444}",
+            f"{{{EMAIL}={CARD}, {EMAIL}={CARD}}}",
+        ),
+        ("x=jane@example.com=4111111111111111", f"x={EMAIL}={CARD}"),
+        (f"{LIVE_KEY}=4242424242424242", f"{KEY}={CARD}"),
+        # Spaces beyond ASCII between card groups, %-encoded or in a bytes repr, and two
+        # spaces in a form body.
+        ("card=4242%E2%80%894242%E2%80%894242%E2%80%894242", f"card={CARD}"),
+        ("card=4242%e3%80%804242%e3%80%804242%e3%80%804242", f"card={CARD}"),
+        (
+            "card=b'4242\\xe2\\x80\\x874242\\xe2\\x80\\x874242\\xe2\\x80\\x874242'",
+            f"card=b'{CARD}'",
+        ),
+        ("card=4242%20%204242%20%204242%20%204242", f"card={CARD}"),
+        ("card=4242++4242++4242++4242", f"card={CARD}"),
+        # Addresses beyond ASCII as json.dumps and bytes reprs escape them.
+        ('{"email": "jane@ex\\u00e4mple.de"}', f'{{"email": "{EMAIL}"}}'),
+        ('{"email": "j\\u00fcrgen@example.de"}', f'{{"email": "{EMAIL}"}}'),
+        ('{"email": "\\u674e@\\u4f8b\\u3048.jp"}', f'{{"email": "{EMAIL}"}}'),
+        ("b'email=jane@ex\\xc3\\xa4mple.de'", f"b'email={EMAIL}'"),
+        ("customer\\u00a0jane@example.com\\u00a0sent", f"customer\\u00a0{EMAIL}\\u00a0sent"),
+        # Only a number that stands as a JSON value gets quotes with its placeholder.
+        ("cards: 4242424242424242, 5555555555554444", f"cards: {CARD}, {CARD}"),
+        ("id,card\n1,4242424242424242\n", f"id,card\n1,{CARD}\n"),
+        ('{"cards": [1, 4242424242424242]}', f'{{"cards": [1, "{CARD}"]}}'),
     ],
 )
 def test_found_by_testers(text: str, expected: str) -> None:
     assert redactor.redact(text) == expected
+
+
+def test_a_latin_1_no_break_space_between_card_groups() -> None:
+    data = b"card=4242\xa04242\xa04242\xa04242\n"
+
+    assert redactor.default_redactor().redact_bytes(data) == b"card=<CREDIT_CARD>\n"
 
 
 @pytest.mark.parametrize(

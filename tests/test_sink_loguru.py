@@ -131,6 +131,21 @@ def test_serialize_output_parses_and_is_clean() -> None:
     assert_clean(stream.getvalue())
 
 
+@pytest.mark.parametrize("separator", ["\t", "\u00a0"])
+def test_serialize_output_is_clean_when_the_message_holds_a_json_document(separator: str) -> None:
+    # The card's separators are escaped twice in the line: once in the message's own JSON,
+    # once by serialize=True.
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), serialize=True)
+    card = separator.join(PAN[i : i + 4] for i in range(0, 16, 4))
+
+    logger.info("payload {}", json.dumps({"number": card}))
+
+    document = json.loads(stream.getvalue())
+    assert document["record"]["message"] == 'payload {"number": "<CREDIT_CARD>"}'
+    assert "4242" not in document["text"]
+
+
 def test_colorize_follows_the_target_terminal_and_hides_split_numbers() -> None:
     stream = Tty()
     logger.add(redactor.loguru_sink(stream))  # colorize=None: loguru asks isatty()

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 # How an escape character looks inside a JSON string.
 _JSON_ESCAPE = "\\u001b"
+# A backslash escaped in a JSON string: a value holding escapes of its own (a JSON document
+# logged as a string, "4242\\t4242"), which only show as what they are once decoded.
+_ESCAPED_BACKSLASH = "\\\\"
 _JSON_START = ("{", "[")
 
 
@@ -33,7 +36,8 @@ def redact_message(redactor: Redactor, text: str) -> str:
         return _redact_coloured(redactor, text)
     redacted = redactor.redact(text)
     looks_json = text.startswith(_JSON_START)
-    if looks_json and (redacted is not text or _JSON_ESCAPE in text):
+    escaped = _JSON_ESCAPE in text or _ESCAPED_BACKSLASH in text
+    if looks_json and (redacted is not text or escaped):
         return _redact_json(redactor, text, redacted)
     return redacted
 
