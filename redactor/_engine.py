@@ -38,6 +38,10 @@ _SHORTEST_SECRET = 6
 _JSON_BEFORE = frozenset(b":[,")
 # How far back a comma's array or object is looked for.
 _JSON_REACH = 256
+# How far back the quotes of a line are counted, to tell whether a number is in a string.
+_QUOTE_REACH = 4096
+# A quote that a backslash does not escape: after an even run of backslashes, or none.
+_UNESCAPED_QUOTE = re.compile(rb'(?<!\\)(?:\\\\)*"')
 _JSON_AFTER = frozenset(b",}]")
 _BLANKS = b" \t\r\n"
 _BLANK_BYTES = frozenset((b" ", b"\t", b"\r", b"\n"))
@@ -345,7 +349,8 @@ class Redactor:
             replacement = fixed.get(rule) or self._replacement(data[start:end], finding)
             number_end = _bare_json_number_end(data, start, end)
             if number_end:
-                replacement = b'"' + replacement + b'"'
+                quote = _json_quote(data, start)
+                replacement = quote + replacement + quote
             parts.append(data[position:start])
             parts.append(replacement)
             position = number_end or end
@@ -465,6 +470,17 @@ def _bare_json_number_end(data: bytes, start: int, end: int) -> int:
     end = tail.end() if tail else end
     after = data[end : end + 64].lstrip(_BLANKS)[:1]
     return end if not after or after[0] in _JSON_AFTER else 0
+
+
+def _json_quote(data: bytes, start: int) -> bytes:
+    """The quote a JSON string placed at `start` needs: escaped inside another string.
+
+    A JSON document logged as a string value (the "log" of Docker's json-file lines) holds
+    its quotes escaped; inside it, a plain quote would end the outer string.
+    """
+    line = data[max(0, start - _QUOTE_REACH) : start].rsplit(b"\n", 1)[-1]
+    quotes = len(_UNESCAPED_QUOTE.findall(line))
+    return b'\\"' if quotes % 2 else b'"'
 
 
 def _after_json_key(before: bytes) -> bool:

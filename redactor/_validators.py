@@ -7,6 +7,7 @@ the few candidates and return the byte spans to redact.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 from ._rules import Issuer
@@ -158,7 +159,7 @@ class PanValidator:
             joined = _joined_before(buf, start) or (
                 not inside and _joined_after(buf, groups[last][1])
             )
-            if separator == b"-" and joined:
+            if separator == b"-" and (joined or _dashed_id(buf, groups)):
                 needed = _NO_CARD  # dash-grouped digits inside a dashed ID: 5f0c-8123-4567...
             if len(digits) >= needed and self._is_pan(digits):
                 best = last
@@ -192,6 +193,8 @@ def _value_starts(buf: bytes, start: int) -> tuple[int, ...]:
         return (start + 3, start + 1) if buf[start + 1 : start + 2].isdigit() else (start + 3,)
     if first == 0x5C and buf[start + 1 : start + 2] == b"u" and _hex4(buf, start + 2):
         return (start + 6,)  # after a JSON \u0026-style escape
+    if first == 0x5C and buf[start + 1 : start + 2] == b"x" and _hex2(buf, start + 2):
+        return (start + 4,)  # after a bytes repr's \xb7-style escape
     if first == 0x5C and buf[start + 1 : start + 2].isalpha():
         return (start + 2,)
     equals = buf.find(b"=", start, start + 4)
@@ -239,6 +242,19 @@ def _fewest_digits_before(buf: bytes, end: int) -> int:
     return _LONGEST_ID_PART + 1 if _joined_after(buf, end) else 0
 
 
+def _dashed_id(buf: bytes, groups: list[Span]) -> bool:
+    """Whether dash-grouped digits are part of an identifier: a UUID, all digits or not.
+
+    A UUID's groups run 8-4-4-4-12 (no card is grouped so), and one whose digits run into a
+    hex letter (55090837-3449-4884-824b-...) has a group glued to a word.
+    """
+    start, end = groups[0][0], groups[-1][1]
+    if [finish - begin for begin, finish in groups] == [8, 4, 4, 4, 12]:
+        return True
+    glued = (start > 0 and buf[start - 1] in _WORDISH) or (end < len(buf) and buf[end] in _WORDISH)
+    return glued or _joined_before(buf, start) or _joined_after(buf, end)
+
+
 def _joined_before(buf: bytes, start: int) -> bool:
     """Whether a dash joins the digits at `start` to a word before them (id-4242...)."""
     return start >= 2 and buf[start - 1] == 0x2D and buf[start - 2] in _WORDISH
@@ -251,10 +267,20 @@ def _joined_after(buf: bytes, end: int) -> bool:
 
 
 def _after_escape(buf: bytes, start: int) -> bool:
-    """True right after a %XX or a JSON "u" escape (backslash, u, four hex digits)."""
+    """True right after a %XX, a JSON "u" escape or a bytes repr's "x" escape.
+
+    The JSON one is a backslash, u and four hex digits; the bytes repr's a backslash, x and
+    two hex digits.
+    """
     if start >= 3 and buf[start - 3] == 0x25 and buf[start - 2] in _HEX and buf[start - 1] in _HEX:
         return True
+    if start >= 4 and buf[start - 4 : start - 2] == b"\\x" and _hex2(buf, start - 2):
+        return True
     return start >= 6 and buf[start - 6 : start - 4] == b"\\u" and _hex4(buf, start - 4)
+
+
+def _hex2(buf: bytes, start: int) -> bool:
+    return len(buf) >= start + 2 and all(char in _HEX for char in buf[start : start + 2])
 
 
 def _hex4(buf: bytes, start: int) -> bool:
@@ -264,16 +290,12 @@ def _hex4(buf: bytes, start: int) -> bool:
 _LOCAL_EDGE = frozenset(b"'.")
 _ELLIPSES = (b"...", "\u2026".encode())
 _STRING_PREFIXES = frozenset((b"b", b"u", b"r", b"f", b"br", b"rb"))
-# Spaces and invisible separators beyond ASCII, in UTF-8 (a no-break space from HTML or
-# French text, a zero-width space): the rule takes any byte from 0x80 up as a letter of an
-# international address, but these end a word.
-_UNICODE_BREAK = re.compile(
-    rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe1\xa0\x8e|\xe2\x80[\x80-\x8f\xa8-\xaf]"
-    rb"|\xe2\x81[\x9f-\xa4]|\xe3\x80\x80|\xef\xbb\xbf"
-    # The same, escaped as JSON or in a bytes repr.
-    rb"|(?i:\\u(?:00(?:85|a0)|1680|180e|200[0-9a-f]|202[89a-f]|205f|206[0-4]|3000|feff))"
-    rb"|(?i:\\xc2\\x(?:85|a0)|\\xe2\\x80\\x(?:8[0-9a-f]|a[89a-f])|\\xe3\\x80\\x80)"
-)
+# The letters of JSON's one-letter escapes (a newline written as backslash-n).
+_JSON_LETTER_ESCAPES = frozenset((b"b", b"f", b"n", b"r", b"t"))
+# A character beyond ASCII in an address, raw or as a JSON or bytes-repr escape: the rule takes
+# any of them, the validator keeps only letters, marks and digits (not the quotes of
+# "„anna@firma.de“", a no-break space, an emoji).
+_ESCAPED_CHARACTER = re.compile(rb"\\u([0-9A-Fa-f]{4})|((?:\\x[0-9A-Fa-f]{2})+)")
 # A JSON or bytes-repr escape inside an address, read as the byte or character it stands for.
 _ADDRESS_ESCAPE = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
 # Top-level domains that are really file extensions: asset@2x.png, report@2026-12-04.csv.
@@ -319,7 +341,7 @@ def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
     A top-level domain must be alphabetic, unless a repr limit cut the address short.
     """
     at, separator = _separator(buf, start, end)
-    end = _before_unicode_break(buf, at + separator, end)
+    end = _domain_end(buf, at + separator, end)
     domain = buf[at + separator : end]
     cut_short = domain.endswith(_ELLIPSES) or buf.startswith(_ELLIPSES, end)
     if not cut_short and not _top_level_ok(domain.rsplit(b".", 1)[-1]):
@@ -328,24 +350,73 @@ def email_spans(buf: bytes, start: int, end: int) -> list[Span]:
     return [(local_start, end)] if local_start < at else []
 
 
-def _before_unicode_break(buf: bytes, start: int, end: int) -> int:
-    """Where the first non-ASCII space or separator after `start` is, else `end`."""
+def _domain_end(buf: bytes, start: int, end: int) -> int:
+    """Where the domain after `start` ends: at the first character that is no letter or digit."""
     if _plain_ascii(buf[start:end]):
         return end
-    found = _UNICODE_BREAK.search(buf, start, end)
-    return found.start() if found else end
+    for begin, _, char in _characters(buf, start, end):
+        if not _address_character(char):
+            return begin
+    return end
 
 
-def _after_unicode_break(buf: bytes, start: int, end: int) -> int:
-    """Where the text after the last non-ASCII space or separator in the span starts."""
-    if _plain_ascii(buf[start:end]):
+def _local_start(buf: bytes, start: int, at: int) -> int:
+    """Where the local part before `at` starts: after the last character that is no letter."""
+    if _plain_ascii(buf[start:at]):
         return start
-    breaks = list(_UNICODE_BREAK.finditer(buf, start, end))
-    return breaks[-1].end() if breaks else start
+    for _, finish, char in reversed(_characters(buf, start, at)):
+        if not _address_character(char):
+            return finish
+    return start
+
+
+def _address_character(char: str) -> bool:
+    if char.isascii() or 0xDC80 <= ord(char) <= 0xDCFF:  # a byte that is no UTF-8 (Latin-1)
+        return True
+    return unicodedata.category(char)[0] in "LMN"
+
+
+def _characters(buf: bytes, start: int, end: int) -> list[tuple[int, int, str]]:
+    """The characters of buf[start:end] with their byte spans, escapes read as what they are."""
+    found: list[tuple[int, int, str]] = []
+    position = start
+    for escape in _ESCAPED_CHARACTER.finditer(buf, start, end):
+        found += _decoded(buf[position : escape.start()], position, 1)
+        if escape[1] is not None:
+            found.append((escape.start(), escape.end(), chr(int(escape[1], 16))))
+        else:  # \xe2\x80\x9e: the UTF-8 bytes of one or more characters
+            raw = bytes.fromhex(escape[2].replace(b"\\x", b"").decode())
+            found += _decoded(raw, escape.start(), 4)
+        position = escape.end()
+    found += _decoded(buf[position:end], position, 1)
+    return _paired(found)
+
+
+def _decoded(raw: bytes, position: int, width: int) -> list[tuple[int, int, str]]:
+    """Each character of UTF-8 `raw`, its bytes `width` wide each in the text at `position`."""
+    found = []
+    for char in raw.decode("utf-8", "surrogateescape"):
+        size = width * len(char.encode("utf-8", "surrogateescape"))
+        found.append((position, position + size, char))
+        position += size
+    return found
+
+
+def _paired(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """JSON writes a character beyond U+FFFF as two escapes, a surrogate pair: joined up."""
+    paired: list[tuple[int, int, str]] = []
+    for begin, finish, char in found:
+        high = paired[-1][2] if paired else ""
+        if 0xDC00 <= ord(char) <= 0xDFFF and len(high) == 1 and 0xD800 <= ord(high) <= 0xDBFF:
+            joined = chr(0x10000 + ((ord(high) - 0xD800) << 10) + ord(char) - 0xDC00)
+            paired[-1] = (paired[-1][0], finish, joined)
+        else:
+            paired.append((begin, finish, char))
+    return paired
 
 
 def _plain_ascii(span: bytes) -> bool:
-    """ASCII without escapes: no break beyond ASCII can be in it, raw or escaped."""
+    """ASCII without escapes: no character beyond ASCII can be in it, raw or escaped."""
     return span.isascii() and b"\\" not in span
 
 
@@ -388,7 +459,7 @@ def _trim_local(buf: bytes, start: int, at: int) -> int:
             break
         escape = buf.rfind(b"%", start, escape)
     start = _after_text_escape(buf, start, at)
-    start = _after_unicode_break(buf, start, at)
+    start = _local_start(buf, start, at)
     quote = buf.find(b"'", start, at)
     if 0 < quote - start <= 2 and buf[start:quote].lower() in _STRING_PREFIXES:
         start = quote  # b'jane@example.com' is a bytes repr, not an address starting "b'"
@@ -398,15 +469,29 @@ def _trim_local(buf: bytes, start: int, at: int) -> int:
 
 
 def _after_text_escape(buf: bytes, start: int, at: int) -> int:
-    """Skip what a JSON escape (backslash-u003c, backslash-n) or a colour code left."""
-    if start and buf[start - 1] == 0x5C:
+    """Skip what a JSON escape (backslash-u003c, backslash-n) or a colour code left.
+
+    Only a backslash that is not itself escaped starts one, and only before u or a letter
+    JSON escapes: the j after the backslash of a Windows path or of DOMAIN-backslash-user (or
+    after an escaped backslash in JSON) is the address's.
+    """
+    if start and buf[start - 1] == 0x5C and _escaping(buf, start - 1):
         if buf[start : start + 1] == b"u" and _hex4(buf, start + 1):
             return min(start + 5, at)
-        return min(start + 1, at)
+        if buf[start : start + 1] in _JSON_LETTER_ESCAPES:
+            return min(start + 1, at)
     if start >= 2 and buf[start - 2 : start] == b"\x1b[":
         colour = _COLOUR_TAIL.match(buf, start, at)
         return colour.end() if colour else start
     return start
+
+
+def _escaping(buf: bytes, backslash: int) -> bool:
+    """Whether the backslash at `backslash` escapes what follows: an odd run of them ends there."""
+    first = backslash
+    while first > 0 and buf[first - 1] == 0x5C:
+        first -= 1
+    return (backslash - first) % 2 == 0
 
 
 def _escaped_local_char(escape: bytes) -> bool:

@@ -100,6 +100,37 @@ LIVE_KEY = "sk_live_51NqAbcdefghijklmnopqrstuvwxyz0123Kl"
         ("cards: 4242424242424242, 5555555555554444", f"cards: {CARD}, {CARD}"),
         ("id,card\n1,4242424242424242\n", f"id,card\n1,{CARD}\n"),
         ('{"cards": [1, 4242424242424242]}', f'{{"cards": [1, "{CARD}"]}}'),
+        # Punctuation and symbols beyond ASCII around an address are not part of it.
+        ("Kontakt: „anna@firma.de“", f"Kontakt: „{EMAIL}“"),
+        ("Rechnung an «jean@exemple.fr»", f"Rechnung an «{EMAIL}»"),
+        ("联系 zhang@example.cn\uff0c谢谢", f"联系 {EMAIL}\uff0c谢谢"),  # a full-width comma
+        ("mail jane@example.com💳 a 📧jane@example.com", f"mail {EMAIL}💳 a 📧{EMAIL}"),
+        ("Preis 5€jane@example.com", f"Preis 5€{EMAIL}"),
+        (
+            '{"msg": "Kontakt: \\u201eanna@firma.de\\u201c"}',
+            f'{{"msg": "Kontakt: \\u201e{EMAIL}\\u201c"}}',
+        ),
+        (
+            '{"msg": "Kunde \\ud83d\\udce7jane@example.com"}',
+            f'{{"msg": "Kunde \\ud83d\\udce7{EMAIL}"}}',
+        ),
+        (
+            "b'\\xe2\\x80\\x9eanna@firma.de\\xe2\\x80\\x9c'",
+            f"b'\\xe2\\x80\\x9e{EMAIL}\\xe2\\x80\\x9c'",
+        ),
+        # A backslash that starts no JSON escape is no part of what follows.
+        ("path C:\\Users\\jane@example.com", f"path C:\\Users\\{EMAIL}"),
+        ('{"m": "DOMAIN\\\\jane@example.com"}', f'{{"m": "DOMAIN\\\\{EMAIL}"}}'),
+        ('{"m": "line\\njane@example.com"}', f'{{"m": "line\\n{EMAIL}"}}'),
+        # A card right after a bytes repr's escape.
+        ("b'\\xe5\\x8f\\xb74242424242424242'", f"b'\\xe5\\x8f\\xb7{CARD}'"),
+        ("b'\\x014242424242424242'", f"b'\\x01{CARD}'"),
+        # A number in a JSON document logged as a string (Docker's json-file) gets escaped quotes.
+        (
+            '{"log": "{\\"card\\": 4242424242424242, \\"amount\\": 2000}\\n"}',
+            f'{{"log": "{{\\"card\\": \\"{CARD}\\", \\"amount\\": 2000}}\\n"}}',
+        ),
+        ('{"log": "[4242424242424242, 1]"}', f'{{"log": "[\\"{CARD}\\", 1]"}}'),
     ],
 )
 def test_found_by_testers(text: str, expected: str) -> None:
@@ -118,6 +149,13 @@ def test_a_latin_1_no_break_space_between_card_groups() -> None:
         "+4915736625851",  # a phone number in E.164 form
         "session=5f0c2a9e-7d41-4c3b-8123-456789012345",  # dash-grouped digits inside a UUID
         "ab-501800000009-x",  # a 12-digit part of a dashed ID (a Maestro number alone)
+        "Idempotency-Key: 55090837-3449-4884-824b-5a590e155d2a",  # a UUID's decimal groups
+        "uuid=42424242-4242-4242-4242-424242424242",  # a UUID all in digits
+        # Stripe's own error codes name the CVC; the number after one is an amount or status.
+        "2026-05-01,ch_3Nq8ZrT3vKp0LmWx,incorrect_cvc,2000,usd",
+        "code=invalid_cvc: 402 Payment Required",
+        "cid 123 connected",  # cid and csc by a number alone name other things too
+        "csc 2026-05-01",
     ],
 )
 def test_what_the_fixes_still_leave_alone(text: str) -> None:

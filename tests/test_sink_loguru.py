@@ -79,6 +79,28 @@ def test_diagnose_hides_a_card_number_held_as_an_int() -> None:
     assert "-> <CREDIT_CARD>" in text
 
 
+@pytest.mark.parametrize("serialize", [False, True])
+def test_a_security_code_shown_under_its_name_is_hidden_everywhere_else_too(
+    serialize: bool,
+) -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), diagnose=True, backtrace=False, serialize=serialize)
+
+    def pay(fields: list[str]) -> None:
+        cvc = fields[1]
+        raise ValueError("declined" + cvc[:0])
+
+    code = str(730 + 7)  # not in the source line that diagnose shows
+    try:
+        pay([PAN, code])
+    except ValueError:
+        logger.exception("failed")
+
+    text = json.loads(stream.getvalue())["text"] if serialize else stream.getvalue()
+    assert "737" not in text and "<CARD_CVC>" in text
+    assert_clean(text)
+
+
 def test_callable_sink_gets_a_redacted_record() -> None:
     seen: list[Any] = []
     logger.add(redactor.loguru_sink(seen.append), format="{message}")

@@ -245,22 +245,30 @@ def _redact_coloured_line(redactor: Redactor, line: str) -> str:
 
 
 def _redact_json(redactor: Redactor, text: str, redacted: str) -> str:
+    """The document redacted value by value; the text-level redaction where it is the same.
+
+    Values are redacted as decoded from the original text, not from the text-level result:
+    that may have replaced what told where another secret is (a traceback's `cvc` variable,
+    whose value shows elsewhere in the traceback too).
+    """
     body = text.rstrip("\r\n")
     ending = text[len(body) :]
     try:
         document = json.loads(body)
     except ValueError:
         return redacted
-    if _JSON_ESCAPE not in text and _is_clean_json(redactor, redacted.rstrip("\r\n")):
-        return redacted
     clean = redact_value(redactor, document)
+    if _JSON_ESCAPE not in text and _parsed(redacted.rstrip("\r\n")) == clean:
+        return redacted  # keeps the line's own spacing and escapes
     return json.dumps(clean, ensure_ascii=False, default=str) + ending
 
 
-def _is_clean_json(redactor: Redactor, text: str) -> bool:
-    """True when the text-level redaction kept valid JSON and no value still holds a secret."""
+def _parsed(text: str) -> Any:
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except ValueError:
-        return False
-    return redact_value(redactor, document) is document
+        return _NOT_JSON
+
+
+# What an invalid document compares unequal to.
+_NOT_JSON = object()
