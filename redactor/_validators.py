@@ -296,8 +296,6 @@ _JSON_LETTER_ESCAPES = frozenset((b"b", b"f", b"n", b"r", b"t"))
 # any of them, the validator keeps only letters, marks and digits (not the quotes of
 # "„anna@firma.de“", a no-break space, an emoji).
 _ESCAPED_CHARACTER = re.compile(rb"\\u([0-9A-Fa-f]{4})|((?:\\x[0-9A-Fa-f]{2})+)")
-# A JSON or bytes-repr escape inside an address, read as the byte or character it stands for.
-_ADDRESS_ESCAPE = re.compile(rb"\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})")
 # Top-level domains that are really file extensions: asset@2x.png, report@2026-12-04.csv.
 FILE_EXTENSIONS = frozenset(
     (
@@ -424,14 +422,8 @@ def _top_level_ok(label: bytes) -> bool:
     """Letters only (any script), two or more, and not a file extension such as png."""
     if label.isalpha():  # ASCII letters: the usual case, without decoding
         return len(label) >= 2 and label.lower().decode() not in FILE_EXTENSIONS
-    text = _ADDRESS_ESCAPE.sub(_unescaped, label).decode("utf-8", "replace")
+    text = "".join(char for _, _, char in _characters(label, 0, len(label)))
     return len(text) >= 2 and text.isalpha() and text.lower() not in FILE_EXTENSIONS
-
-
-def _unescaped(escape: re.Match[bytes]) -> bytes:
-    if escape[1] is not None:
-        return chr(int(escape[1], 16)).encode("utf-8", "surrogatepass")
-    return bytes((int(escape[2], 16),))
 
 
 def email_domain_offset(text: bytes) -> int:
