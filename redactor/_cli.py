@@ -6,6 +6,7 @@ import argparse
 import errno
 import gzip
 import os
+import signal
 import sys
 import tempfile
 import zlib
@@ -113,6 +114,10 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
@@ -120,6 +125,7 @@ def _count(number: int, noun: str) -> str:
 @command("redact")
 def _redact(args: argparse.Namespace) -> int:
     redactor = redactor_for(args)
+    signal.signal(signal.SIGTERM, _stop)  # unwinds, so that held lines are written out
     names = args.files or ["-"]
     _refuse_to_overwrite_an_input(names, args.output)
     total = sum(os.path.getsize(name) for name in names if name != "-" and os.path.isfile(name))
@@ -178,12 +184,20 @@ def _redact_input(redactor: Redactor, name: str, out: BinaryIO, progress: Progre
 
 
 def _redact_stream(redactor: Redactor, source: BinaryIO, out: BinaryIO, progress: Progress) -> None:
+    """Redact `source` into `out` as it comes: each read is written (and flushed) at once.
+
+    Reading what is there rather than a whole block keeps `app | redactor redact` from
+    holding lines back; on SIGTERM or Ctrl-C what is held is redacted and written out too.
+    """
     peeked = _Rewound(source, 4)
     stream = _stream_for(redactor, peeked, out)
-    while chunk := peeked.read(BLOCK):
-        out.write(stream.feed(chunk))
-        progress.advance(len(chunk))
-    out.write(stream.flush())
+    try:
+        while chunk := peeked.read1(BLOCK):
+            out.write(stream.feed(chunk))
+            out.flush()
+            progress.advance(len(chunk))
+    finally:
+        out.write(stream.flush())
 
 
 def _stream_for(
@@ -227,6 +241,13 @@ class _Rewound:
         self._stream = stream
         self.head = stream.read(peek)
         self._pending = self.head
+
+    def read1(self, size: int) -> bytes:
+        """Up to `size` bytes, the peeked ones first, without waiting for more than one read."""
+        if self._pending:
+            return self.read(min(size, len(self._pending)))
+        read1 = getattr(self._stream, "read1", self._stream.read)
+        return cast(bytes, read1(size))
 
     def read(self, size: int = -1) -> bytes:
         """Read like the stream would have, the peeked bytes first."""

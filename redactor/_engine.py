@@ -264,6 +264,7 @@ class Redactor:
 
     def _find(self, data: bytes, context: bytes = b"", colours: bool = True) -> list[Finding]:
         findings: list[Finding] = []
+        ordered = True  # the scan yields findings left to right; additions may not be
         scanner = self._scanner
         rules = scanner.rules
         matches, corners = self._judged_matches(data)
@@ -278,8 +279,13 @@ class Redactor:
                     # A validator that trimmed the match (an address after "card%3D4242...%26")
                     # leaves text the scan has passed: it may hold other secrets.
                     findings += self._find_between(data, candidate.start, confirmed[0].start)
+                if confirmed and confirmed[-1].end < candidate.end:
+                    # So does one that cut it short (an address before a full-width comma and
+                    # a card), and a secret starting there may run on past the match.
+                    tail = confirmed[-1].end
+                    findings += self._find_between(data, tail, _reach(data, candidate.end))
+                    ordered = False
                 findings += confirmed or self._fallback(candidate, data)
-        ordered = True  # the scan yields findings left to right; additions may not be
         if corners:
             for start, end, entity in self._variables.find(data, context, corners):
                 findings.append(Finding(start, end, f"variable:{entity}", entity))
@@ -507,6 +513,13 @@ def _enabled(rule_set: RuleSet, overrides: dict[str, RuleSettings], source: str)
     # Card candidates go last: at one position RE2 prefers the earlier alternative, and an
     # email address whose local part starts with digits must win over the digits inside it.
     return sorted(chosen, key=lambda rule: rule.validator == "pan")
+
+
+def _reach(data: bytes, end: int) -> int:
+    """How far a secret that starts before `end` may run: to the next blank, or 4 KiB on."""
+    limit = min(len(data), end + _FALLBACK_REACH)
+    found = [data.find(blank, end, limit) for blank in _BLANK_BYTES]
+    return min([at for at in found if at >= 0], default=limit)
 
 
 def _whole_characters(data: bytes, findings: list[Finding]) -> list[Finding]:

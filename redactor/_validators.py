@@ -295,7 +295,7 @@ _JSON_LETTER_ESCAPES = frozenset((b"b", b"f", b"n", b"r", b"t"))
 # A character beyond ASCII in an address, raw or as a JSON or bytes-repr escape: the rule takes
 # any of them, the validator keeps only letters, marks and digits (not the quotes of
 # "„anna@firma.de“", a no-break space, an emoji).
-_ESCAPED_CHARACTER = re.compile(rb"\\u([0-9A-Fa-f]{4})|((?:\\x[0-9A-Fa-f]{2})+)")
+_ESCAPED_CHARACTER = re.compile(rb"\\\\?u([0-9A-Fa-f]{4})|((?:\\\\?x[0-9A-Fa-f]{2})+)")
 # Top-level domains that are really file extensions: asset@2x.png, report@2026-12-04.csv.
 FILE_EXTENSIONS = frozenset(
     (
@@ -383,7 +383,7 @@ def _characters(buf: bytes, start: int, end: int) -> list[tuple[int, int, str]]:
         if escape[1] is not None:
             found.append((escape.start(), escape.end(), chr(int(escape[1], 16))))
         else:  # \xe2\x80\x9e: the UTF-8 bytes of one or more characters
-            raw = bytes.fromhex(escape[2].replace(b"\\x", b"").decode())
+            raw = bytes.fromhex(escape[2].replace(b"\\", b"").replace(b"x", b"").decode())
             found += _decoded(raw, escape.start(), 4)
         position = escape.end()
     found += _decoded(buf[position:end], position, 1)

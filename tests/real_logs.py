@@ -55,6 +55,15 @@ class Secret:
     kind: str
     value: str
 
+    def shows_in(self, text: str) -> bool:
+        """Whether `text` holds the secret; a security code only as a number of its own.
+
+        Three digits turn up by chance in our own log lines' timestamps (14:23:15.731Z).
+        """
+        if self.kind != "cvc":
+            return self.value in text
+        return re.search(rf"(?<![\d.:]){self.value}(?!\d)", text) is not None
+
 
 # stripe-python's APIConnectionError message asks the reader to write to this address.
 INCIDENTAL = [Secret("email", "support@stripe.com")]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import select
+import signal
 import stat
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,3 +243,38 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
     )
 
     assert result.returncode == 0 and result.stderr == b""
+
+
+def _read_line(stream: Any, seconds: float) -> bytes:
+    """One line from a pipe, or b"" when none comes in time."""
+    ready, _, _ = select.select([stream], [], [], seconds)
+    return stream.readline() if ready else b""
+
+
+def test_lines_from_a_pipe_come_out_as_they_come_in() -> None:
+    # app | redactor redact > log: each line is written when it is read, not a block later.
+    with subprocess.Popen(
+        [*REDACTOR, "redact"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as cli:
+        assert cli.stdin is not None and cli.stdout is not None
+        cli.stdin.write(b"charge declined for card 4242424242424242\n")
+        cli.stdin.flush()
+
+        assert _read_line(cli.stdout, 20) == b"charge declined for card <CREDIT_CARD>\n"
+        cli.stdin.close()
+
+
+def test_sigterm_writes_out_what_is_held_redacted() -> None:
+    with subprocess.Popen(
+        [*REDACTOR, "redact"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as cli:
+        assert cli.stdin is not None and cli.stdout is not None
+        cli.stdin.write(b"first line\nunfinished, card 4242424242424242")
+        cli.stdin.flush()
+        assert _read_line(cli.stdout, 20) == b"first line\n"
+
+        cli.send_signal(signal.SIGTERM)
+        rest = cli.stdout.read()
+
+        assert cli.wait(20) == 128 + signal.SIGTERM
+    assert rest == b"unfinished, card <CREDIT_CARD>"

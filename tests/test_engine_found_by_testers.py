@@ -131,6 +131,23 @@ LIVE_KEY = "sk_live_51NqAbcdefghijklmnopqrstuvwxyz0123Kl"
             f'{{"log": "{{\\"card\\": \\"{CARD}\\", \\"amount\\": 2000}}\\n"}}',
         ),
         ('{"log": "[4242424242424242, 1]"}', f'{{"log": "[\\"{CARD}\\", 1]"}}'),
+        # What follows an address cut short at a character beyond ASCII is scanned too.
+        (
+            "客户邮箱\uff1awang@example.cn\uff0c卡号\uff1a4242424242424242。",
+            f"客户邮箱\uff1a{EMAIL}\uff0c卡号\uff1a{CARD}。",
+        ),
+        ("jane@example.com、bob@example.org、li@example.cn", f"{EMAIL}、{EMAIL}、{EMAIL}"),
+        ("jane@example.com\uff0csk_live_abcdefghijklmnop", f"{EMAIL}\uff0c{KEY}"),
+        # Escapes doubled by JSON inside a JSON string.
+        (
+            '{"log": "{\\"v\\": \\"j\\\\u00fcrgen@example.de\\"}\\n"}',
+            f'{{"log": "{{\\"v\\": \\"{EMAIL}\\"}}\\n"}}',
+        ),
+        ('{"log": "4242\\\\u00a04242\\\\u00a04242\\\\u00a04242"}', f'{{"log": "{CARD}"}}'),
+        # A security code after a no-break space (French) or a full-width colon.
+        ("CVC\u00a0: 123", f"CVC\u00a0: {CVC}"),
+        ("cvc\u00a0314", f"cvc\u00a0{CVC}"),
+        ("安全码(CVC)\uff1a314", f"安全码(CVC)\uff1a{CVC}"),
     ],
 )
 def test_found_by_testers(text: str, expected: str) -> None:

@@ -101,6 +101,16 @@ def test_a_security_code_shown_under_its_name_is_hidden_everywhere_else_too(
     assert_clean(text)
 
 
+def test_a_bound_security_code_is_hidden_only_where_it_stands_alone() -> None:
+    stream = io.StringIO()
+    logger.add(redactor.loguru_sink(stream), format="{message}")
+    clean = "charge ch_3Nq123xYz req_123abc v1.123 item-123 abc123 http://x/123/ $123.00 3.123s"
+
+    logger.bind(cvc="123").info(clean + " code 123.")
+
+    assert stream.getvalue() == clean + " code <CARD_CVC>.\n"
+
+
 def test_callable_sink_gets_a_redacted_record() -> None:
     seen: list[Any] = []
     logger.add(redactor.loguru_sink(seen.append), format="{message}")

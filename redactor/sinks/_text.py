@@ -113,8 +113,8 @@ def hide_field_values(redactor: Redactor, fields: Mapping[Any, Any], text: str) 
 
     loguru puts the arguments given by name both in `extra` and in the message, and a format
     may print an extra field by itself (`{extra[cvc]}`); in `extra` they are redacted by key,
-    and this finds them in the formatted text. Only the exact value counts, not as part of a
-    longer number; a JSON document stays valid JSON.
+    and this finds them in the formatted text. Only the exact value standing alone counts, not
+    as part of a longer number, a word or an ID; a JSON document stays valid JSON.
     """
     hidden = _sensitive_values(redactor, fields)
     if not hidden:
@@ -141,7 +141,9 @@ def _sensitive_values(redactor: Redactor, fields: Mapping[Any, Any]) -> dict[Any
 
 def _value_pattern(by_value: dict[str, str]) -> re.Pattern[str]:
     choices = "|".join(re.escape(value) for value in sorted(by_value, key=len, reverse=True))
-    return re.compile(rf"(?<!\d)(?:{choices})(?!\d)")
+    # Standing alone: not inside a word, an ID (ch_3Nq123xYz, item-123), a path, a decimal
+    # or an amount ($123.00), where the same digits mean something else.
+    return re.compile(rf"(?<![\w.$/-])(?:{choices})(?![\w/-]|\.\w)")
 
 
 def _hide_in_json(pattern: re.Pattern[str], by_value: dict[str, str], text: str) -> str:
