@@ -7,6 +7,7 @@ import errno
 import gzip
 import os
 import signal
+import stat
 import sys
 import tempfile
 import zlib
@@ -186,18 +187,28 @@ def _redact_input(redactor: Redactor, name: str, out: BinaryIO, progress: Progre
 def _redact_stream(redactor: Redactor, source: BinaryIO, out: BinaryIO, progress: Progress) -> None:
     """Redact `source` into `out` as it comes: each read is written (and flushed) at once.
 
-    Reading what is there rather than a whole block keeps `app | redactor redact` from
-    holding lines back; on SIGTERM or Ctrl-C what is held is redacted and written out too.
+    A pipe is read for what is there rather than a whole block, which keeps
+    `app | redactor redact` from holding lines back (a file is read in whole blocks, which is
+    faster); on SIGTERM or Ctrl-C what is held is redacted and written out too.
     """
     peeked = _Rewound(source, 4)
     stream = _stream_for(redactor, peeked, out)
+    read = peeked.read if _is_file(source) else peeked.read1
     try:
-        while chunk := peeked.read1(BLOCK):
+        while chunk := read(BLOCK):
             out.write(stream.feed(chunk))
             out.flush()
             progress.advance(len(chunk))
     finally:
         out.write(stream.flush())
+
+
+def _is_file(source: BinaryIO) -> bool:
+    """Whether `source` is a regular file, read in whole blocks; else a pipe, read as it comes."""
+    try:
+        return stat.S_ISREG(os.fstat(source.fileno()).st_mode)
+    except (OSError, AttributeError, ValueError):
+        return False
 
 
 def _stream_for(
@@ -248,6 +259,10 @@ class _Rewound:
             return self.read(min(size, len(self._pending)))
         read1 = getattr(self._stream, "read1", self._stream.read)
         return cast(bytes, read1(size))
+
+    def fileno(self) -> int:
+        """The file descriptor of the stream underneath."""
+        return self._stream.fileno()
 
     def read(self, size: int = -1) -> bytes:
         """Read like the stream would have, the peeked bytes first."""

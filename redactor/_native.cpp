@@ -109,6 +109,8 @@ bool next_match(const ScannerObject* self, std::string_view text, size_t start, 
     match_end = any ? match.data() - text.data() + match.size() : 0;
     if (stop == end && !any) return false;
     if (stop == end || (any && match_end + kLookMargin <= stop)) break;
+    // Nothing ends inside the window: a match, no longer than the margin, starts in its end.
+    if (!any) start = stop - kLookMargin;
   }
   *window = std::max(kLookWindow, 8 * (match_end - start) + kLookMargin);
   Py_ssize_t begin = match.data() - text.data();

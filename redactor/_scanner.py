@@ -216,6 +216,8 @@ def _next_match(
         begin, finish = match(anchor, data, start, stop)[0]
         if stop == end or (begin >= 0 and finish + _LOOK_MARGIN <= stop):
             return begin, finish, max(_LOOK_WINDOW, 8 * (finish - start) + _LOOK_MARGIN)
+        if begin < 0:  # nothing ends inside: a match, no longer than the margin, starts late
+            start = stop - _LOOK_MARGIN
         window *= 2
 
 
