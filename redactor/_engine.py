@@ -23,7 +23,13 @@ from ._rules import Rule, RuleSet, load_rules, pack_paths
 from ._scanner import Candidate, CompiledRule, Scanner
 from ._schema import ConfigError
 from ._speedups import issuer_table, record_redactor
-from ._validators import FILE_EXTENSIONS, PanValidator, email_spans, make_validator
+from ._validators import (
+    FILE_EXTENSIONS,
+    PanValidator,
+    continues_word,
+    email_spans,
+    make_validator,
+)
 from ._variables import VariableValues
 
 if TYPE_CHECKING:
@@ -306,7 +312,7 @@ class Redactor:
             return self._native.judge(data)
         spans, corners = self._scanner.spans(data)
         rules = self._scanner.rules
-        return [(index, b, e, rules[index].whole) for index, b, e in spans], corners
+        return [(index, b, e, _settled(rules[index], data, b)) for index, b, e in spans], corners
 
     def _find_through_colour_codes(self, data: bytes, context: bytes) -> list[Finding]:
         """Secrets that only show once colour codes are taken out, as spans of `data`."""
@@ -397,7 +403,14 @@ def _confirm(candidate: Candidate, data: bytes) -> list[Finding]:
 _DEFER, _WHOLE, _PAN, _EMAIL = 0, 1, 2, 3
 
 
-def _fast_rule(compiled: CompiledRule, digits_only: bool) -> tuple[int, bytes, list[bytes], bool]:
+def _settled(compiled: CompiledRule, data: bytes, begin: int) -> bool:
+    """Whether a match at `begin` is a finding as it stands (the C++ judge says the same)."""
+    return compiled.whole and not (compiled.word_start and continues_word(data, begin))
+
+
+def _fast_rule(
+    compiled: CompiledRule, digits_only: bool
+) -> tuple[int, bytes, list[bytes], bool, bool]:
     """A rule as RecordRedactor takes it: what it may do, the placeholder, the ID keys."""
     kind = _DEFER
     if compiled.replacer.mode == "placeholder" and not compiled.needs_groups:
@@ -408,7 +421,7 @@ def _fast_rule(compiled: CompiledRule, digits_only: bool) -> tuple[int, bytes, l
         elif compiled.validator is email_spans and not compiled.ignore_keys:
             kind = _EMAIL
     placeholder = compiled.replacer.replace(b"", 0)
-    return kind, placeholder, list(compiled.ignore_keys), digits_only
+    return kind, placeholder, list(compiled.ignore_keys), digits_only, compiled.word_start
 
 
 def _after_key(data: bytes, start: int, keys: tuple[bytes, ...]) -> bool:

@@ -380,6 +380,7 @@ struct FastRule {
   std::string placeholder;
   std::vector<std::string> ignore_keys;  // lower case: a plain number after one is an ID
   bool digits_only;                      // no other rule can match inside a rejected run
+  bool word_start;                       // a whole match inside a word (alert_test_) is none
 };
 
 struct Finding {
@@ -403,7 +404,8 @@ typedef struct {
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool is_hex(unsigned char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
 bool is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-bool is_wordish(unsigned char c) { return is_digit(c) || is_alpha(c) || c == '_'; }
+bool is_alnum(unsigned char c) { return is_digit(c) || is_alpha(c); }
+bool is_wordish(unsigned char c) { return is_alnum(c) || c == '_'; }
 bool is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c | 0x20 : c; }
 
@@ -557,7 +559,9 @@ Verdict judge(const RecordObject* self, std::string_view text, const Span& match
   const FastRule& rule = (*self->rules)[match.rule];
   *start = match.begin;
   Verdict verdict = kDeferred;
-  if (rule.kind == kWhole) verdict = kAccepted;
+  if (rule.kind == kWhole)
+    verdict = rule.word_start && match.begin > 0 && is_alnum(text[match.begin - 1]) ? kRejected
+                                                                                   : kAccepted;
   if (rule.kind == kPan) verdict = plain_pan(self, rule, text, match, start);
   if (rule.kind == kEmail) verdict = plain_email(self, text, match, start);
   if (verdict != kRejected) return verdict;
@@ -758,12 +762,13 @@ bool read_rules(PyObject* items, std::vector<FastRule>* out) {
     const char* placeholder;
     Py_ssize_t length;
     PyObject* keys;
-    int digits_only;
-    ok = PyArg_ParseTuple(PySequence_Fast_GET_ITEM(sequence, index), "iy#Op", &rule.kind,
-                          &placeholder, &length, &keys, &digits_only) &&
+    int digits_only, word_start;
+    ok = PyArg_ParseTuple(PySequence_Fast_GET_ITEM(sequence, index), "iy#Opp", &rule.kind,
+                          &placeholder, &length, &keys, &digits_only, &word_start) &&
          read_strings(keys, &rule.ignore_keys);
     rule.placeholder.assign(placeholder, ok ? length : 0);
     rule.digits_only = digits_only;
+    rule.word_start = word_start;
     if (ok) out->push_back(std::move(rule));
   }
   Py_DECREF(sequence);

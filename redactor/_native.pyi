@@ -20,7 +20,7 @@ class RecordRedactor:
         self,
         scanner: Scanner,
         issuers: IssuerTable,
-        rules: list[tuple[int, bytes, list[bytes], bool]],
+        rules: list[tuple[int, bytes, list[bytes], bool, bool]],
         entities: list[str],
         file_extensions: list[bytes],
     ) -> None: ...

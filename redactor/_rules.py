@@ -18,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-VALIDATORS = ("pan", "pan_prefix", "email", "none")
+VALIDATORS = ("pan", "pan_prefix", "email", "word", "none")
 MaskStyle = Literal["pan", "keep", "email", "all"]
 _GROUPS = {"value", "keep"}
 

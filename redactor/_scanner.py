@@ -17,7 +17,7 @@ import re2
 from ._replace import Replacer
 from ._rules import Rule, latin1_options
 from ._speedups import scan_loop
-from ._validators import Validator, whole_candidate
+from ._validators import Validator, whole_candidate, word_start_candidate
 
 if TYPE_CHECKING:
     from . import _native
@@ -43,7 +43,8 @@ class CompiledRule:
     keep_group: int = field(init=False)
     needs_groups: bool = field(init=False)
     ignore_keys: tuple[bytes, ...] = field(init=False)
-    whole: bool = field(init=False)  # every match is a finding as it stands
+    whole: bool = field(init=False)  # a match is a finding as it stands (see word_start)
+    word_start: bool = field(init=False)  # only where it does not start inside a word
     rule_id: str = field(init=False)
     entity: str = field(init=False)
 
@@ -58,8 +59,10 @@ class CompiledRule:
         object.__setattr__(self, "needs_groups", bool(value or (keep and masking)))
         keys = tuple(key.lower().encode() for key in self.rule.ignore_after)
         object.__setattr__(self, "ignore_keys", keys)
-        whole = self.validator is whole_candidate and not keys and not self.needs_groups
+        as_matched = self.validator in (whole_candidate, word_start_candidate)
+        whole = as_matched and not keys and not self.needs_groups
         object.__setattr__(self, "whole", whole)
+        object.__setattr__(self, "word_start", self.validator is word_start_candidate)
         object.__setattr__(self, "rule_id", self.rule.id)
         object.__setattr__(self, "entity", self.rule.entity)
 

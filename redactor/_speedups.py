@@ -44,7 +44,7 @@ def issuer_table(ranges: list[tuple[int, int, int, bool]]) -> _native.IssuerTabl
 def record_redactor(
     loop: _native.Scanner,
     issuers: _native.IssuerTable,
-    rules: list[tuple[int, bytes, list[bytes], bool]],
+    rules: list[tuple[int, bytes, list[bytes], bool, bool]],
     entities: list[str],
     file_extensions: list[bytes],
 ) -> _native.RecordRedactor:

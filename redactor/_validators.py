@@ -24,6 +24,7 @@ _WORDISH = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
 _ESCAPE_STARTS = frozenset(b"%\\0123456789")
 _DIGITS = frozenset(b"0123456789")
+_ALPHANUMERIC = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _ESCAPE_STARTS_ONLY = frozenset(b"%\\")
 # A dash-joined run of digits this long or shorter may be a part of an ID (a UUID's last part
 # has 12 characters); a longer one is a card number all the same.
@@ -499,6 +500,19 @@ def whole_candidate(buf: bytes, start: int, end: int) -> list[Span]:
     return [(start, end)]
 
 
+def word_start_candidate(buf: bytes, start: int, end: int) -> list[Span]:
+    """The candidate as matched, unless it starts inside a word (alert_test_sent: rt_test_).
+
+    The C++ engine checks the same (a FastRule's word_start).
+    """
+    return [] if continues_word(buf, start) else [(start, end)]
+
+
+def continues_word(buf: bytes, start: int) -> bool:
+    """Whether a letter or digit stands right before `start`."""
+    return start > 0 and buf[start - 1] in _ALPHANUMERIC
+
+
 def make_validator(name: str, issuers: Sequence[Issuer]) -> Validator:
     """Return the validator a rule names (rule packs are checked against this list)."""
     if name == "pan":
@@ -507,4 +521,6 @@ def make_validator(name: str, issuers: Sequence[Issuer]) -> Validator:
         return PanPrefixValidator(issuers)
     if name == "email":
         return email_spans
+    if name == "word":
+        return word_start_candidate
     return whole_candidate

@@ -147,6 +147,7 @@ LIVE_KEY = "sk_live_51NqAbcdefghijklmnopqrstuvwxyz0123Kl"
         # A security code after a no-break space (French) or a full-width colon.
         ("CVC\u00a0: 123", f"CVC\u00a0: {CVC}"),
         ("cvc\u00a0314", f"cvc\u00a0{CVC}"),
+        ("cvn=314", f"cvn={CVC}"),  # a card verification number
         ("安全码(CVC)\uff1a314", f"安全码(CVC)\uff1a{CVC}"),
     ],
 )
@@ -173,6 +174,9 @@ def test_a_latin_1_no_break_space_between_card_groups() -> None:
         "code=invalid_cvc: 402 Payment Required",
         "cid 123 connected",  # cid and csc by a number alone name other things too
         "csc 2026-05-01",
+        # A key's prefix inside a word.
+        "event=alert_test_sent job=network_test_suite feature=start_live_stream",
+        'disk_live_bytes=1024 risk_test_mode=1 {"task": "week_test_report"}',
     ],
 )
 def test_what_the_fixes_still_leave_alone(text: str) -> None:
