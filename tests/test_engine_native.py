@@ -37,23 +37,6 @@ FILLER = [b" ", b"\n", b"=", b'"', b"x", b"12", b"-", b"%20", b"\\u0020", b"\xff
 
 
 @pytest.fixture(scope="module")
-def engine() -> redactor.Redactor:
-    if os.environ.get("REDACTOR_PURE_PYTHON") == "1":
-        pytest.skip("REDACTOR_PURE_PYTHON=1 turns the C++ loop off")
-    return redactor.Redactor()
-
-
-@pytest.fixture(scope="module")
-def python_engine() -> redactor.Redactor:
-    """The engine with every step in Python: the reference for the C++ ones."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REDACTOR_PURE_PYTHON", "1")
-        built = redactor.Redactor()
-    assert built.scan_loop == "Python"
-    return built
-
-
-@pytest.fixture(scope="module")
 def scanner(engine: redactor.Redactor) -> Scanner:
     return engine._scanner
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import sys
 import weakref
 from typing import Any
@@ -62,23 +61,6 @@ def _exc_info() -> Any:
 
 EXC_INFO = _exc_info()
 NOT_A_STR = ValueError("declined " + PAN)
-
-
-@pytest.fixture(scope="module")
-def engine() -> redactor.Redactor:
-    if os.environ.get("REDACTOR_PURE_PYTHON") == "1":
-        pytest.skip("REDACTOR_PURE_PYTHON=1 turns the C++ path off")
-    return redactor.Redactor()
-
-
-@pytest.fixture(scope="module")
-def python_engine() -> redactor.Redactor:
-    """The engine with every step in Python: the reference for the C++ filter."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REDACTOR_PURE_PYTHON", "1")
-        built = redactor.Redactor()
-    assert built.native is None
-    return built
 
 
 class _Spy(RedactingFilter):
