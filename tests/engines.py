@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -25,3 +28,15 @@ def python_engine() -> redactor.Redactor:
         built = redactor.Redactor()
     assert built.scan_loop == "Python" and built.native is None
     return built
+
+
+@contextmanager
+def counting(*engines: redactor.Redactor) -> Iterator[list[Counter[str]]]:
+    """What each of `engines` counts inside the block, by entity; filled in when it ends."""
+    before = [engine.stats.by_entity for engine in engines]
+    counted: list[Counter[str]] = []
+    yield counted
+    for engine, earlier in zip(engines, before, strict=True):
+        total = engine.stats.by_entity
+        total.subtract(earlier)
+        counted.append(+total)

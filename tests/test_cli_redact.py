@@ -10,9 +10,10 @@ import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -251,30 +252,31 @@ def _read_line(stream: Any, seconds: float) -> bytes:
     return stream.readline() if ready else b""
 
 
-def test_lines_from_a_pipe_come_out_as_they_come_in() -> None:
-    # app | redactor redact > log: each line is written when it is read, not a block later.
+@contextmanager
+def _piped(data: bytes) -> Iterator[tuple[subprocess.Popen[bytes], IO[bytes], IO[bytes]]]:
+    """`redactor redact` reading a pipe, `data` written to it so far; and its stdin, stdout."""
     with subprocess.Popen(
         [*REDACTOR, "redact"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     ) as cli:
         assert cli.stdin is not None and cli.stdout is not None
-        cli.stdin.write(b"charge declined for card 4242424242424242\n")
+        cli.stdin.write(data)
         cli.stdin.flush()
+        yield cli, cli.stdin, cli.stdout
 
-        assert _read_line(cli.stdout, 20) == b"charge declined for card <CREDIT_CARD>\n"
-        cli.stdin.close()
+
+def test_lines_from_a_pipe_come_out_as_they_come_in() -> None:
+    # app | redactor redact > log: each line is written when it is read, not a block later.
+    with _piped(b"charge declined for card 4242424242424242\n") as (_, stdin, stdout):
+        assert _read_line(stdout, 20) == b"charge declined for card <CREDIT_CARD>\n"
+        stdin.close()
 
 
 def test_sigterm_writes_out_what_is_held_redacted() -> None:
-    with subprocess.Popen(
-        [*REDACTOR, "redact"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    ) as cli:
-        assert cli.stdin is not None and cli.stdout is not None
-        cli.stdin.write(b"first line\nunfinished, card 4242424242424242")
-        cli.stdin.flush()
-        assert _read_line(cli.stdout, 20) == b"first line\n"
+    with _piped(b"first line\nunfinished, card 4242424242424242") as (cli, _, stdout):
+        assert _read_line(stdout, 20) == b"first line\n"
 
         cli.send_signal(signal.SIGTERM)
-        rest = cli.stdout.read()
+        rest = stdout.read()
 
         assert cli.wait(20) == 128 + signal.SIGTERM
     assert rest == b"unfinished, card <CREDIT_CARD>"

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import redactor
 from redactor import RedactingFilter
+from tests.engines import counting
 from tests.threads import run_at_once
 
 PAN = "4242424242424242"
@@ -95,14 +96,11 @@ def _both(
     """
     native, python = _Spy(engine), RedactingFilter(redactor=python_engine)
     first, second = make(), make()
-    counts = engine.stats.by_entity, python_engine.stats.by_entity
 
-    assert native.filter(first) is True and python.filter(second) is True
+    with counting(engine, python_engine) as counted:
+        assert native.filter(first) is True and python.filter(second) is True
 
-    counted = [engine.stats.by_entity, python_engine.stats.by_entity]
-    for total, before in zip(counted, counts, strict=True):
-        total.subtract(before)
-    assert +counted[0] == +counted[1]
+    assert counted[0] == counted[1]
     return _state(first), _state(second), native
 
 
@@ -140,15 +138,13 @@ def test_the_cpp_filter_stands_in_for_the_method_and_counts_what_it_finds(
 ) -> None:
     chosen = RedactingFilter(redactor=engine)
     record = _record("charge for %s with card %s", (EMAIL, PAN))
-    before = engine.stats.by_entity
 
-    chosen.filter(record)
+    with counting(engine) as counted:
+        chosen.filter(record)
 
     assert "filter" in vars(chosen)  # the C++ filter, where the method was
     assert record.getMessage() == "charge for <EMAIL_ADDRESS> with card <CREDIT_CARD>"
-    counted = engine.stats.by_entity
-    counted.subtract(before)
-    assert +counted == {"EMAIL_ADDRESS": 1, "CREDIT_CARD": 1}
+    assert counted == [{"EMAIL_ADDRESS": 1, "CREDIT_CARD": 1}]
 
 
 @pytest.mark.parametrize(
